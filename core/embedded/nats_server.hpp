@@ -1,0 +1,39 @@
+#pragma once
+// A real nats-server with JetStream, started on a free loopback port with its store in a
+// directory of ours, and stopped with SIGTERM (also by the kernel when we die).
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/base/error.hpp"
+#include "core/embedded/child_process.hpp"
+
+namespace parkchat::embedded {
+
+struct NatsServerOptions {
+  std::filesystem::path store_dir;  // JetStream store
+  std::string log_path;
+  std::optional<RunAs> run_as;
+};
+
+class NatsServer {
+ public:
+  // Starts nats-server and returns once it accepts clients.
+  static Result<std::unique_ptr<NatsServer>> start(const NatsServerOptions& options);
+
+  const std::string& url() const { return url_; }
+  int port() const { return port_; }
+  pid_t pid() const { return process_.pid(); }
+  // Stops the server and waits for it; idempotent.
+  void stop();
+
+ private:
+  NatsServer(ChildProcess process, int port);
+  ChildProcess process_;
+  int port_;
+  std::string url_;
+};
+
+}  // namespace parkchat::embedded

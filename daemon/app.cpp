@@ -1,0 +1,123 @@
+#include "daemon/app.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/base/version.hpp"
+#include "core/config/data_dir.hpp"
+#include "core/embedded/local_stack.hpp"
+#include "core/obs/log.hpp"
+#include "core/store/database_url.hpp"
+#include "core/store/migrator.hpp"
+#include "daemon/roles.hpp"
+
+namespace parkchat::daemon {
+namespace {
+
+// Stop actions in the order they must run: the reverse of start [Redpanda construct_service].
+class StopStack {
+ public:
+  void push(std::function<void()> stop) { stops_.push_back(std::move(stop)); }
+  ~StopStack() {
+    for (auto it = stops_.rbegin(); it != stops_.rend(); ++it) (*it)();
+  }
+
+ private:
+  std::vector<std::function<void()>> stops_;
+};
+
+int fatal(const std::string& message) {
+  obs::logger("serve")->error("{}", message);
+  return 1;
+}
+
+Result<std::size_t> apply_migrations(const std::string& database_url) {
+  auto conn = store::PgConnection::connect(database_url);
+  if (!conn) return tl::unexpected(conn.error());
+  auto migrations = store::builtin_migrations();
+  if (!migrations) return tl::unexpected(migrations.error());
+  store::Migrator migrator(*conn, std::move(*migrations));
+  auto steps = migrator.up(std::nullopt, store::DryRun::no);
+  if (!steps) return tl::unexpected(steps.error());
+  for (const auto& step : *steps) {
+    obs::logger("store")->info("migration applied name={} ms={}", step.label, step.elapsed.count());
+  }
+  auto status = migrator.status();
+  if (!status) return tl::unexpected(status.error());
+  return status->size();
+}
+
+}  // namespace
+
+int run_serve(const config::Settings& settings, std::ostream& out) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto log = obs::logger("serve");
+  auto roles = parse_roles(settings.value_or(config::Key::roles, ""));
+  if (!roles) {
+    log->error("--roles: {}", roles.error().message);
+    return 2;
+  }
+
+  const std::filesystem::path data_dir = settings.value_or(config::Key::data_dir, "./.parkchat");
+  std::string nats_url = settings.value_or(config::Key::nats_url, "");
+  std::string database_url = settings.value_or(config::Key::database_url, "");
+  std::unique_ptr<embedded::LocalStack> stack;
+  StopStack stops;  // declared after `stack`: runs its stops while the stack still exists
+
+  if (nats_url.empty() || database_url.empty()) {
+    embedded::LocalStackOptions options;
+    options.dir = data_dir;
+    options.with_nats = nats_url.empty();
+    options.with_postgres = database_url.empty();
+    auto started = embedded::LocalStack::start(options);
+    if (!started) return fatal("embedded start failed: " + started.error().message);
+    stack = std::move(*started);
+    if (stack->nats()) nats_url = stack->nats()->url();
+    if (stack->postgres()) database_url = stack->postgres()->url();
+    stops.push([&] { stack->stop(); });
+
+    config::RunningServe running{::getpid(), nats_url, database_url, stack->nats() ? stack->nats()->pid() : 0,
+                                 stack->postgres() ? stack->postgres()->pid() : 0};
+    if (auto written = config::write_running_serve(data_dir, running); !written) return fatal(written.error().message);
+    stops.push([&] { config::remove_running_serve(data_dir); });
+  }
+
+  auto migrations = apply_migrations(database_url);
+  if (!migrations) return fatal("migrations failed: " + migrations.error().message);
+  auto secret = config::jwt_secret(settings, config::CreateSecret::yes);
+  if (!secret) return fatal(secret.error().message);
+
+  std::string role_list;
+  for (Role role : *roles) role_list += (role_list.empty() ? "" : ",") + std::string(role_name(role));
+  const bool embedded_nats = stack && stack->nats();
+  const bool embedded_pg = stack && stack->postgres();
+  out << "parkchat " << kVersion << " serve (pid " << ::getpid() << ")\n"
+      << "  NATS        " << nats_url << (embedded_nats ? "  (embedded, log " + (stack->dir() / "nats.log").string() + ")" : "") << "\n"
+      << "  PostgreSQL  " << store::redact_database_url(database_url)
+      << (embedded_pg ? "  (embedded, password in " + (stack->dir() / "pg-password").string() + ")" : "") << "\n"
+      << "  schema      " << *migrations << " migration(s) applied\n"
+      << "  roles       " << role_list << ": not built yet, nothing listens on "
+      << settings.value_or(config::Key::listen, "") << "\n"
+      << "  token       parkchat token --user 1 --name Alice"
+      << (settings.value(config::Key::jwt_secret) ? "" : "  (secret in " + (data_dir / "jwt-secret").string() + ")")
+      << "\n"
+      << "ready; Ctrl-C stops" << std::endl;
+  log->info("serve ready nats={} database={}", nats_url, store::redact_database_url(database_url));
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  log->info("serve stopping signal={}", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  out << "stopping" << std::endl;
+  return 0;
+}
+
+}  // namespace parkchat::daemon

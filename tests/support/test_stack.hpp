@@ -1,0 +1,60 @@
+#pragma once
+// The real NATS and PostgreSQL of one integration test binary: started once, in a temporary
+// directory, before the first test, and stopped after the last. Each test takes a fresh
+// database of its own, so tests never see each other's rows.
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/embedded/local_stack.hpp"
+
+namespace parkchat::testing {
+
+class TestStack : public ::testing::Environment {
+ public:
+  void SetUp() override;
+  void TearDown() override;
+
+  // The running stack; fails the test if SetUp could not start it.
+  static TestStack& get();
+
+  const std::string& nats_url() const;
+  // URL of a database of this server (with the password).
+  std::string database_url(const std::string& database) const;
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<embedded::LocalStack> stack_;
+};
+
+// A new empty database, dropped (with its connections) when this goes out of scope.
+class ScratchDatabase {
+ public:
+  ScratchDatabase();
+  ~ScratchDatabase();
+  ScratchDatabase(const ScratchDatabase&) = delete;
+  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& url() const { return url_; }
+
+ private:
+  std::string name_;
+  std::string url_;
+};
+
+// A fresh temporary directory, removed with its contents when this goes out of scope.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace parkchat::testing
