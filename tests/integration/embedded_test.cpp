@@ -37,12 +37,17 @@ std::string query(const std::string& url, const std::string& sql) {
 
 bool gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
 
-TEST(LocalStackTest, StartsBothServersAndStopsThemCompletely) {
-  ScratchDir dir;
+embedded::LocalStackOptions ephemeral(const ScratchDir& dir, bool with_nats) {
   embedded::LocalStackOptions options;
   options.dir = dir.path();
   options.durability = embedded::Durability::ephemeral;
-  auto stack = embedded::LocalStack::start(options);
+  options.with_nats = with_nats;
+  return options;
+}
+
+TEST(LocalStackTest, StartsBothServersAndStopsThemCompletely) {
+  ScratchDir dir;
+  auto stack = embedded::LocalStack::start(ephemeral(dir, true));
   ASSERT_TRUE(stack) << stack.error().message;
   EXPECT_TRUE(nats_answers((*stack)->nats()->url()));
   EXPECT_EQ(query((*stack)->postgres()->url(), "SELECT current_database()"), "parkchat");
@@ -57,10 +62,7 @@ TEST(LocalStackTest, StartsBothServersAndStopsThemCompletely) {
 
 TEST(LocalStackTest, ADataDirServesOneStackAtATime) {
   ScratchDir dir;
-  embedded::LocalStackOptions options;
-  options.dir = dir.path();
-  options.durability = embedded::Durability::ephemeral;
-  options.with_nats = false;
+  const auto options = ephemeral(dir, false);
   auto first = embedded::LocalStack::start(options);
   ASSERT_TRUE(first) << first.error().message;
   auto second = embedded::LocalStack::start(options);
@@ -70,10 +72,7 @@ TEST(LocalStackTest, ADataDirServesOneStackAtATime) {
 
 TEST(LocalStackTest, RestartKeepsTheData) {
   ScratchDir dir;
-  embedded::LocalStackOptions options;
-  options.dir = dir.path();
-  options.durability = embedded::Durability::ephemeral;
-  options.with_nats = false;
+  const auto options = ephemeral(dir, false);
   {
     auto stack = embedded::LocalStack::start(options);
     ASSERT_TRUE(stack) << stack.error().message;
