@@ -8,12 +8,18 @@
 #include <vector>
 
 #include "core/base/version.hpp"
+#include "core/bus/nats_client.hpp"
+#include "core/bus/streams.hpp"
 #include "core/config/data_dir.hpp"
 #include "core/embedded/local_stack.hpp"
 #include "core/obs/log.hpp"
 #include "core/store/database_url.hpp"
+#include "core/store/database_pool.hpp"
 #include "core/store/migrator.hpp"
+#include "daemon/notify/notifier.hpp"
 #include "daemon/roles.hpp"
+#include "daemon/service/chat_service.hpp"
+#include "daemon/service/message_persister.hpp"
 
 namespace parkchat::daemon {
 namespace {
@@ -96,8 +102,45 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
   auto secret = config::jwt_secret(settings, config::CreateSecret::yes);
   if (!secret) return fatal(secret.error().message);
 
-  std::string role_list;
-  for (Role role : *roles) role_list += (role_list.empty() ? "" : ",") + std::string(role_name(role));
+  // The roles, in dependency order; each stop runs in reverse.
+  std::unique_ptr<bus::NatsClient> nats;
+  std::unique_ptr<store::DatabasePool> pool;
+  std::unique_ptr<service::ChatService> chat_service;
+  std::unique_ptr<service::MessagePersister> persister;
+  std::unique_ptr<notify::Notifier> notifier;
+  StopStack role_stops;  // after the pointers above: stops run while they exist
+  const bool run_service = roles->count(Role::service) != 0;
+  const bool run_notify = roles->count(Role::notify) != 0;
+  if (run_service || run_notify) {
+    auto connected = bus::NatsClient::connect(nats_url, "parkchat-serve");
+    if (!connected) return fatal(connected.error().message);
+    nats = std::move(*connected);
+    if (auto streams = bus::ensure_streams(*nats); !streams) return fatal("JetStream: " + streams.error().message);
+  }
+  if (run_service) {
+    auto opened = store::DatabasePool::open(database_url, 8);
+    if (!opened) return fatal(opened.error().message);
+    pool = std::move(*opened);
+    role_stops.push([&] { pool->stop(); });
+    chat_service = std::make_unique<service::ChatService>(*nats, *pool);
+    if (auto started = chat_service->start(); !started) return fatal("service: " + started.error().message);
+    role_stops.push([&] { chat_service->stop(); });
+    persister = std::make_unique<service::MessagePersister>(*nats, database_url, service::PersisterOptions{});
+    if (auto started = persister->start(); !started) return fatal("persister: " + started.error().message);
+    role_stops.push([&] { persister->stop(); });
+  }
+  if (run_notify) {
+    notifier = std::make_unique<notify::Notifier>(*nats, database_url);
+    if (auto started = notifier->start(); !started) return fatal("notify: " + started.error().message);
+    role_stops.push([&] { notifier->stop(); });
+  }
+
+  std::string running;
+  std::string unbuilt;
+  for (Role role : *roles) {
+    std::string& list = role == Role::service || role == Role::notify ? running : unbuilt;
+    list += (list.empty() ? "" : ",") + std::string(role_name(role));
+  }
   const bool embedded_nats = stack && stack->nats();
   const bool embedded_pg = stack && stack->postgres();
   out << "parkchat " << kVersion << " serve (pid " << ::getpid() << ")\n"
@@ -105,8 +148,10 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
       << "  PostgreSQL  " << store::redact_database_url(database_url)
       << (embedded_pg ? "  (embedded, password in " + (stack->dir() / "pg-password").string() + ")" : "") << "\n"
       << "  schema      " << *migrations << " migration(s) applied\n"
-      << "  roles       " << role_list << ": not built yet, nothing listens on "
-      << settings.value_or(config::Key::listen, "") << "\n"
+      << "  roles       " << (running.empty() ? "none" : running) << " running"
+      << (unbuilt.empty() ? "" : "; " + unbuilt + " not built yet, nothing listens on " +
+                                     settings.value_or(config::Key::listen, ""))
+      << "\n"
       << "  token       parkchat token --user 1 --name Alice"
       << (settings.value(config::Key::jwt_secret) ? "" : "  (secret in " + (data_dir / "jwt-secret").string() + ")")
       << "\n"

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config ccache
   libcli11-dev libboost-dev libwebsocketpp-dev libnats-dev libpq-dev libpqxx-dev
-  libspdlog-dev nlohmann-json3-dev libjwt-dev libexpected-dev libssl-dev libgtest-dev
+  libspdlog-dev nlohmann-json3-dev libjwt-dev libexpected-dev libssl-dev uuid-dev libgtest-dev
   nats-server postgresql
 )
 

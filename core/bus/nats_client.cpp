@@ -1,0 +1,160 @@
+#include "core/bus/nats_client.hpp"
+
+#include "core/obs/log.hpp"
+
+namespace parkchat::bus {
+namespace {
+
+void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  (*static_cast<Subscription::Handler*>(closure))(MsgPtr(msg));
+}
+
+void on_disconnected(natsConnection* conn, void*) {
+  // Closing on purpose also disconnects; only an unexpected loss is worth a warning.
+  if (natsConnection_IsClosed(conn)) return;
+  obs::logger("bus")->warn("nats disconnected; reconnecting");
+}
+void on_reconnected(natsConnection*, void*) { obs::logger("bus")->info("nats reconnected"); }
+
+}  // namespace
+
+std::string_view payload(const natsMsg* msg) {
+  auto* m = const_cast<natsMsg*>(msg);
+  return {natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))};
+}
+
+Error nats_error(natsStatus status, const std::string& what) {
+  std::string text = what + ": " + natsStatus_GetText(status);
+  const char* last = nats_GetLastError(nullptr);
+  if (last != nullptr && *last != '\0' && text.find(last) == std::string::npos) text += " (" + std::string(last) + ")";
+  return Error{Errc::unavailable, text};
+}
+
+Subscription::Subscription(natsSubscription* sub, std::unique_ptr<Handler> handler)
+    : sub_(sub), handler_(std::move(handler)) {}
+
+Subscription::Subscription(Subscription&& other) noexcept : sub_(other.sub_), handler_(std::move(other.handler_)) {
+  other.sub_ = nullptr;
+}
+
+Subscription& Subscription::operator=(Subscription&& other) noexcept {
+  if (this != &other) {
+    close();
+    sub_ = other.sub_;
+    handler_ = std::move(other.handler_);
+    other.sub_ = nullptr;
+  }
+  return *this;
+}
+
+Subscription::~Subscription() { close(); }
+
+void Subscription::close() {
+  if (sub_ == nullptr) return;
+  // Drain: deliver what is already queued, stop, and wait for the last callback to return
+  // before the handler it uses is freed.
+  if (natsSubscription_Drain(sub_) == NATS_OK) {
+    natsSubscription_WaitForDrainCompletion(sub_, 10000);
+  } else {
+    natsSubscription_Unsubscribe(sub_);
+  }
+  natsSubscription_Destroy(sub_);
+  sub_ = nullptr;
+}
+
+Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, const std::string& name) {
+  natsOptions* options = nullptr;
+  if (natsStatus s = natsOptions_Create(&options); s != NATS_OK) return tl::unexpected(nats_error(s, "nats options"));
+  std::unique_ptr<natsOptions, decltype(&natsOptions_Destroy)> guard(options, &natsOptions_Destroy);
+  natsOptions_SetURL(options, url.c_str());
+  natsOptions_SetName(options, name.c_str());
+  natsOptions_SetTimeout(options, 5000);
+  natsOptions_SetMaxReconnect(options, -1);  // forever
+  natsOptions_SetReconnectWait(options, 500);
+  natsOptions_SetReconnectBufSize(options, 32 * 1024 * 1024);
+  natsOptions_SetMaxPendingMsgs(options, 1 << 20);
+  natsOptions_SetDisconnectedCB(options, on_disconnected, nullptr);
+  natsOptions_SetReconnectedCB(options, on_reconnected, nullptr);
+
+  natsConnection* conn = nullptr;
+  if (natsStatus s = natsConnection_Connect(&conn, options); s != NATS_OK) {
+    return tl::unexpected(nats_error(s, "cannot connect to NATS at " + url));
+  }
+  jsCtx* js = nullptr;
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = 5000;
+  if (natsStatus s = natsConnection_JetStream(&js, conn, &js_options); s != NATS_OK) {
+    natsConnection_Destroy(conn);
+    return tl::unexpected(nats_error(s, "JetStream context"));
+  }
+  return std::unique_ptr<NatsClient>(new NatsClient(conn, js, url));
+}
+
+NatsClient::~NatsClient() {
+  jsCtx_Destroy(js_);
+  natsConnection_FlushTimeout(conn_, 2000);
+  natsConnection_Close(conn_);
+  natsConnection_Destroy(conn_);
+}
+
+bool NatsClient::connected() const { return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED; }
+
+Result<void> NatsClient::publish(const std::string& subject, std::string_view data) {
+  natsStatus s = natsConnection_Publish(conn_, subject.c_str(), data.data(), static_cast<int>(data.size()));
+  if (s != NATS_OK) return tl::unexpected(nats_error(s, "publish to " + subject));
+  return {};
+}
+
+Result<bool> NatsClient::publish_durable(const std::string& subject, std::string_view data, const std::string& msg_id) {
+  jsPubOptions options;
+  jsPubOptions_Init(&options);
+  options.MsgId = msg_id.c_str();
+  jsPubAck* ack = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_Publish(&ack, js_, subject.c_str(), data.data(), static_cast<int>(data.size()), &options, &code);
+  if (s != NATS_OK) {
+    return tl::unexpected(nats_error(s, "JetStream publish to " + subject + " (code " + std::to_string(code) + ")"));
+  }
+  bool duplicate = ack->Duplicate;
+  jsPubAck_Destroy(ack);
+  return duplicate;
+}
+
+Result<std::string> NatsClient::request(const std::string& subject, std::string_view data,
+                                        std::chrono::milliseconds timeout) {
+  natsMsg* reply = nullptr;
+  natsStatus s = natsConnection_Request(&reply, conn_, subject.c_str(), data.data(), static_cast<int>(data.size()),
+                                        static_cast<int64_t>(timeout.count()));
+  if (s == NATS_NO_RESPONDERS) return fail(Errc::unavailable, "no service answers " + subject);
+  if (s == NATS_TIMEOUT) return fail(Errc::unavailable, "no reply on " + subject + " within " + std::to_string(timeout.count()) + " ms");
+  if (s != NATS_OK) return tl::unexpected(nats_error(s, "request on " + subject));
+  MsgPtr owned(reply);
+  return std::string(payload(reply));
+}
+
+Result<Subscription> NatsClient::subscribe(const std::string& subject, const std::string& queue,
+                                           Subscription::Handler handler) {
+  auto owned = std::make_unique<Subscription::Handler>(std::move(handler));
+  natsSubscription* sub = nullptr;
+  natsStatus s = queue.empty()
+                     ? natsConnection_Subscribe(&sub, conn_, subject.c_str(), on_message, owned.get())
+                     : natsConnection_QueueSubscribe(&sub, conn_, subject.c_str(), queue.c_str(), on_message, owned.get());
+  if (s != NATS_OK) return tl::unexpected(nats_error(s, "subscribe to " + subject));
+  natsSubscription_SetPendingLimits(sub, -1, -1);
+  return Subscription(sub, std::move(owned));
+}
+
+void NatsClient::respond(const natsMsg* msg, std::string_view data) {
+  const char* reply = natsMsg_GetReply(const_cast<natsMsg*>(msg));
+  if (reply == nullptr || *reply == '\0') return;
+  natsConnection_Publish(conn_, reply, data.data(), static_cast<int>(data.size()));
+}
+
+Result<void> NatsClient::flush(std::chrono::milliseconds timeout) {
+  natsStatus s = natsConnection_FlushTimeout(conn_, static_cast<int64_t>(timeout.count()));
+  if (s != NATS_OK) return tl::unexpected(nats_error(s, "flush"));
+  return {};
+}
+
+}  // namespace parkchat::bus

@@ -1,0 +1,76 @@
+#pragma once
+// The nats.c adapter: one connection (reconnecting by itself after the first connect), its
+// JetStream context, subscriptions whose handlers run on nats.c threads, publishes and
+// requests. natsStatus becomes an Error here and nowhere else. Thread-safe as nats.c is.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nats/nats.h>
+
+#include "core/base/error.hpp"
+
+namespace parkchat::bus {
+
+struct MsgDeleter {
+  void operator()(natsMsg* msg) const { natsMsg_Destroy(msg); }
+};
+using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
+
+// The payload of a message as a view (valid while the message lives).
+std::string_view payload(const natsMsg* msg);
+
+// An active subscription; unsubscribes when destroyed.
+class Subscription {
+ public:
+  using Handler = std::function<void(MsgPtr msg)>;
+  Subscription(natsSubscription* sub, std::unique_ptr<Handler> handler);
+  Subscription(Subscription&&) noexcept;
+  Subscription& operator=(Subscription&&) noexcept;
+  ~Subscription();
+  // Stops delivery and waits until no handler call of this subscription is running.
+  void close();
+
+ private:
+  natsSubscription* sub_ = nullptr;
+  std::unique_ptr<Handler> handler_;
+};
+
+class NatsClient {
+ public:
+  // Connects to `url` (UNAVAILABLE naming the URL when it cannot); afterwards reconnects forever.
+  static Result<std::unique_ptr<NatsClient>> connect(const std::string& url, const std::string& name);
+  ~NatsClient();
+
+  natsConnection* connection() const { return conn_; }
+  jsCtx* jetstream() const { return js_; }
+  const std::string& url() const { return url_; }
+  bool connected() const;
+
+  Result<void> publish(const std::string& subject, std::string_view data);
+  // Publishes to JetStream with Nats-Msg-Id = msg_id and waits for the stream's ack. Returns
+  // true when the stream had already seen that id (a duplicate, not stored twice).
+  Result<bool> publish_durable(const std::string& subject, std::string_view data, const std::string& msg_id);
+  // Request/reply. No responders or NATS down: UNAVAILABLE at once; no reply in time: UNAVAILABLE.
+  Result<std::string> request(const std::string& subject, std::string_view data, std::chrono::milliseconds timeout);
+  // Subscribes (in queue group `queue` unless empty); `handler` runs on a nats.c thread.
+  Result<Subscription> subscribe(const std::string& subject, const std::string& queue, Subscription::Handler handler);
+  // Sends `data` to the reply subject of `msg`, if it has one.
+  void respond(const natsMsg* msg, std::string_view data);
+  // Sends everything buffered and waits for the server to have it.
+  Result<void> flush(std::chrono::milliseconds timeout);
+
+ private:
+  NatsClient(natsConnection* conn, jsCtx* js, std::string url) : conn_(conn), js_(js), url_(std::move(url)) {}
+  natsConnection* conn_;
+  jsCtx* js_;
+  std::string url_;
+};
+
+// "nats: <status text>: <last error>" for messages.
+Error nats_error(natsStatus status, const std::string& what);
+
+}  // namespace parkchat::bus

@@ -1,0 +1,120 @@
+#include "core/bus/streams.hpp"
+
+#include <algorithm>
+
+#include "core/obs/log.hpp"
+
+namespace parkchat::bus {
+namespace {
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+
+struct StreamSpec {
+  const char* name;
+  std::vector<const char*> subjects;
+  std::int64_t max_age_ns;
+  jsStorageType storage;
+};
+
+Result<void> ensure_stream(NatsClient& nats, StreamSpec spec) {
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = spec.name;
+  config.Subjects = spec.subjects.data();
+  config.SubjectsLen = static_cast<int>(spec.subjects.size());
+  config.MaxAge = spec.max_age_ns;
+  config.Storage = spec.storage;
+  // Nats-Msg-Id duplicates are dropped within this window.
+  config.Duplicates = std::min<std::int64_t>(2 * 60 * kSecond, spec.max_age_ns);
+
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, nats.jetstream(), spec.name, nullptr, &code);
+  if (s == NATS_OK) {
+    jsStreamInfo_Destroy(info);
+    info = nullptr;
+    s = js_UpdateStream(&info, nats.jetstream(), &config, nullptr, &code);
+  } else if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
+    s = js_AddStream(&info, nats.jetstream(), &config, nullptr, &code);
+  }
+  if (info != nullptr) jsStreamInfo_Destroy(info);
+  if (s != NATS_OK) {
+    return tl::unexpected(nats_error(s, std::string("stream ") + spec.name + " (JetStream code " + std::to_string(code) + ")"));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> ensure_streams(NatsClient& nats) {
+  const StreamSpec specs[] = {
+      {kMessagesStream, {"chat.room.*.message", "chat.dm.*.message"}, 30 * 24 * 3600 * kSecond, js_FileStorage},
+      {kPresenceStream, {"chat.user.*.presence"}, 5 * 60 * kSecond, js_MemoryStorage},
+      {kTypingStream, {"chat.room.*.typing"}, 10 * kSecond, js_MemoryStorage},
+  };
+  for (const StreamSpec& spec : specs) {
+    if (auto r = ensure_stream(nats, spec); !r) return r;
+  }
+  return {};
+}
+
+Result<std::unique_ptr<PullConsumer>> PullConsumer::open(NatsClient& nats, const std::string& stream,
+                                                         const std::string& durable, int max_ack_pending) {
+  jsConsumerConfig config;
+  jsConsumerConfig_Init(&config);
+  config.Durable = durable.c_str();
+  config.AckPolicy = js_AckExplicit;
+  config.AckWait = 30 * kSecond;
+  config.MaxAckPending = max_ack_pending;
+  config.DeliverPolicy = js_DeliverAll;
+  jsConsumerInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_AddConsumer(&info, nats.jetstream(), stream.c_str(), &config, nullptr, &code);
+  if (info != nullptr) jsConsumerInfo_Destroy(info);
+  // An existing consumer with another configuration is updated rather than refused.
+  if (s != NATS_OK) {
+    info = nullptr;
+    s = js_UpdateConsumer(&info, nats.jetstream(), stream.c_str(), &config, nullptr, &code);
+    if (info != nullptr) jsConsumerInfo_Destroy(info);
+  }
+  if (s != NATS_OK) {
+    return tl::unexpected(nats_error(s, "consumer " + durable + " on " + stream + " (JetStream code " + std::to_string(code) + ")"));
+  }
+  jsSubOptions sub_options;
+  jsSubOptions_Init(&sub_options);
+  sub_options.Stream = stream.c_str();
+  sub_options.Consumer = durable.c_str();
+  natsSubscription* sub = nullptr;
+  s = js_PullSubscribe(&sub, nats.jetstream(), nullptr, durable.c_str(), nullptr, &sub_options, &code);
+  if (s != NATS_OK) {
+    return tl::unexpected(nats_error(s, "pull subscription " + durable + " (JetStream code " + std::to_string(code) + ")"));
+  }
+  return std::unique_ptr<PullConsumer>(new PullConsumer(sub));
+}
+
+PullConsumer::~PullConsumer() {
+  // The durable consumer stays on the server; only this process's interest ends.
+  natsSubscription_Destroy(sub_);
+}
+
+Result<std::vector<MsgPtr>> PullConsumer::fetch(int batch, std::chrono::milliseconds wait) {
+  natsMsgList list{};
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = natsSubscription_Fetch(&list, sub_, batch, static_cast<int64_t>(wait.count()), &code);
+  std::vector<MsgPtr> out;
+  if (s == NATS_TIMEOUT) return out;
+  if (s != NATS_OK) return tl::unexpected(nats_error(s, "fetch"));
+  out.reserve(static_cast<std::size_t>(list.Count));
+  for (int i = 0; i < list.Count; ++i) {
+    out.emplace_back(list.Msgs[i]);
+    list.Msgs[i] = nullptr;  // now owned by `out`
+  }
+  natsMsgList_Destroy(&list);
+  return out;
+}
+
+void ack(natsMsg* msg) { natsMsg_Ack(msg, nullptr); }
+void nak(natsMsg* msg, std::chrono::milliseconds delay) { natsMsg_NakWithDelay(msg, delay.count(), nullptr); }
+void term(natsMsg* msg) { natsMsg_Term(msg, nullptr); }
+
+}  // namespace parkchat::bus

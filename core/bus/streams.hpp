@@ -1,0 +1,44 @@
+#pragma once
+// The JetStream streams of CONTRACT §5 and the durable pull consumers that read them.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/bus/nats_client.hpp"
+
+namespace parkchat::bus {
+
+inline constexpr const char* kMessagesStream = "CHAT_MESSAGES";
+inline constexpr const char* kPresenceStream = "CHAT_PRESENCE";
+inline constexpr const char* kTypingStream = "CHAT_TYPING";
+
+// Creates CHAT_MESSAGES, CHAT_PRESENCE and CHAT_TYPING, or brings their subjects, max age and
+// storage up to date.
+Result<void> ensure_streams(NatsClient& nats);
+
+// A durable pull consumer (explicit acks) shared by every process that opens it by the same
+// name: each message goes to one of them, and back to another if not acked in time.
+class PullConsumer {
+ public:
+  // `nats` must outlive the consumer.
+  static Result<std::unique_ptr<PullConsumer>> open(NatsClient& nats, const std::string& stream,
+                                                    const std::string& durable, int max_ack_pending);
+  ~PullConsumer();
+
+  // Up to `batch` messages, waiting at most `wait` for the first; empty when none came.
+  Result<std::vector<MsgPtr>> fetch(int batch, std::chrono::milliseconds wait);
+
+ private:
+  explicit PullConsumer(natsSubscription* sub) : sub_(sub) {}
+  natsSubscription* sub_;
+};
+
+void ack(natsMsg* msg);
+// Redelivers after `delay`.
+void nak(natsMsg* msg, std::chrono::milliseconds delay);
+// Never redelivers (a message that can never be processed).
+void term(natsMsg* msg);
+
+}  // namespace parkchat::bus

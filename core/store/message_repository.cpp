@@ -1,0 +1,140 @@
+#include "core/store/message_repository.hpp"
+
+#include <algorithm>
+
+#include "core/store/sql_rows.hpp"
+
+namespace parkchat::store {
+namespace {
+
+// Whether `user` is an active member; every read of a room checks this first, so that a room of
+// others answers exactly like a missing one.
+bool is_member(pqxx::work& tx, const std::string& room_id, std::int64_t user) {
+  return !tx.exec_params("SELECT 1 FROM chat_room_members WHERE room_id = $1 AND user_id = $2 AND left_at IS NULL",
+                         room_id, user)
+              .empty();
+}
+
+std::int64_t unread_in_room(pqxx::work& tx, const std::string& room_id, std::int64_t user) {
+  pqxx::result r = tx.exec_params(std::string("SELECT ") + kUnreadCount +
+                                      " FROM chat_room_members mem WHERE mem.room_id = $1 AND mem.user_id = $2 "
+                                      "AND mem.left_at IS NULL",
+                                  room_id, user);
+  return r.empty() ? 0 : r[0][0].as<std::int64_t>();
+}
+
+}  // namespace
+
+Result<SavedMessage> MessageRepository::save(const chat::Message& m) {
+  pqxx::result room = tx_.exec_params(
+      "SELECT r.type, r.closed_at IS NOT NULL FROM chat_rooms r JOIN chat_room_members mem ON mem.room_id = r.id "
+      "AND mem.user_id = $2 AND mem.left_at IS NULL WHERE r.id = $1",
+      m.room_id, m.sender_id);
+  if (room.empty()) return fail(Errc::not_found, "room not found");
+  SavedMessage saved;
+  saved.room_type = chat::parse_room_type(room[0][0].as<std::string>()).value_or(chat::RoomType::group);
+
+  pqxx::result inserted = tx_.exec_params(
+      "INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
+      "SELECT $1, $2, $3, $4, $5, $6, $7::timestamptz WHERE NOT $8 "
+      "ON CONFLICT (id) DO NOTHING RETURNING id",
+      m.id, m.room_id, m.sender_id, m.sender_name, m.content, std::string(chat::type_name(m.type)),
+      format_iso8601(m.created_at), room[0][1].as<bool>());
+  if (!inserted.empty()) {
+    tx_.exec_params("UPDATE chat_rooms SET updated_at = GREATEST(updated_at, $2::timestamptz) WHERE id = $1", m.room_id,
+                    format_iso8601(m.created_at));
+    saved.message = m;
+    return saved;
+  }
+  pqxx::result existing =
+      tx_.exec_params(std::string("SELECT ") + kMessageColumns + " FROM chat_messages m WHERE m.id = $1", m.id);
+  if (existing.empty()) return fail(Errc::forbidden, "room is read-only");
+  saved.message = read_message(existing[0], 0);
+  if (saved.message.room_id != m.room_id || saved.message.sender_id != m.sender_id) {
+    return fail(Errc::conflict, "message id " + m.id + " is already used by another message");
+  }
+  saved.duplicate = true;
+  return saved;
+}
+
+Result<MessagePage> MessageRepository::list(const std::string& room_id, std::int64_t user, int limit,
+                                            const std::optional<chat::Cursor>& cursor) {
+  if (!is_member(tx_, room_id, user)) return fail(Errc::not_found, "room not found");
+  limit = std::clamp(limit, 1, kMaxPageSize);
+  // One more row than asked tells whether there is a next page. The row comparison follows the
+  // (room_id, created_at DESC, id DESC) index, so equal timestamps neither skip nor repeat.
+  const std::string select = std::string("SELECT ") + kMessageColumns +
+                             " FROM chat_messages m WHERE m.room_id = $1 AND m.deleted_at IS NULL";
+  const std::string order = " ORDER BY m.created_at DESC, m.id DESC LIMIT $2";
+  pqxx::result rows =
+      cursor ? tx_.exec_params(select + " AND (m.created_at, m.id) < ($3::timestamptz, $4::uuid)" + order, room_id,
+                               limit + 1, format_iso8601(cursor->created_at), cursor->id)
+             : tx_.exec_params(select + order, room_id, limit + 1);
+  MessagePage page;
+  for (const auto& row : rows) page.messages.push_back(read_message(row, 0));
+  if (static_cast<int>(page.messages.size()) > limit) {
+    page.messages.pop_back();
+    page.has_more = true;
+    const chat::Message& last = page.messages.back();
+    page.next_cursor = chat::encode_cursor({last.created_at, last.id});
+  }
+  return page;
+}
+
+Result<std::int64_t> MessageRepository::mark_read(const std::string& room_id, std::int64_t user,
+                                                  const std::string& message_id) {
+  if (!is_member(tx_, room_id, user)) return fail(Errc::not_found, "room not found");
+  pqxx::result message =
+      tx_.exec_params("SELECT created_at FROM chat_messages WHERE id = $1 AND room_id = $2", message_id, room_id);
+  if (message.empty()) return fail(Errc::not_found, "message not found in this room");
+  tx_.exec_params(
+      "UPDATE chat_room_members mem SET last_read_message_id = m.id, last_read_at = m.created_at "
+      "FROM chat_messages m WHERE m.id = $3 AND mem.room_id = $1 AND mem.user_id = $2 AND mem.left_at IS NULL "
+      "AND (mem.last_read_at IS NULL OR (m.created_at, m.id) > (mem.last_read_at, "
+      "COALESCE(mem.last_read_message_id, '00000000-0000-0000-0000-000000000000'::uuid)))",
+      room_id, user, message_id);
+  tx_.exec_params("INSERT INTO message_reads (message_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", message_id,
+                  user);
+  return unread_in_room(tx_, room_id, user);
+}
+
+Result<UnreadCounts> MessageRepository::unread(std::int64_t user) {
+  pqxx::result rows = tx_.exec_params(std::string("SELECT mem.room_id::text, ") + kUnreadCount +
+                                          " FROM chat_room_members mem WHERE mem.user_id = $1 AND mem.left_at IS NULL",
+                                      user);
+  UnreadCounts counts;
+  for (const auto& row : rows) {
+    std::int64_t n = row[1].as<std::int64_t>();
+    counts.rooms.emplace_back(row[0].as<std::string>(), n);
+    counts.total += n;
+  }
+  return counts;
+}
+
+Result<BatchOutcome> MessageRepository::insert_batch(const std::string& messages_json) {
+  // Rooms are locked in id order before their updated_at moves, so that two service processes
+  // persisting batches of the same rooms cannot deadlock.
+  tx_.exec_params(
+      "SELECT 1 FROM chat_rooms WHERE id IN (SELECT DISTINCT (x->>'roomId')::uuid FROM json_array_elements($1::json) x) "
+      "ORDER BY id FOR NO KEY UPDATE",
+      messages_json);
+  pqxx::row counts = tx_.exec_params1(
+      "WITH batch AS ("
+      "  SELECT * FROM json_to_recordset($1::json) AS x(id uuid, \"roomId\" uuid, \"senderId\" bigint, "
+      "    \"senderName\" text, content text, type text, \"createdAt\" timestamptz)), "
+      "known AS (SELECT b.* FROM batch b WHERE EXISTS (SELECT 1 FROM chat_rooms r WHERE r.id = b.\"roomId\")), "
+      "ins AS ("
+      "  INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
+      "  SELECT id, \"roomId\", \"senderId\", COALESCE(\"senderName\", ''), content, type, \"createdAt\" FROM known "
+      "  ON CONFLICT (id) DO NOTHING RETURNING room_id, created_at), "
+      "bump AS ("
+      "  UPDATE chat_rooms r SET updated_at = GREATEST(r.updated_at, n.newest) "
+      "  FROM (SELECT room_id, max(created_at) AS newest FROM ins GROUP BY room_id) n WHERE r.id = n.room_id "
+      "  RETURNING 1) "
+      "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM batch) - (SELECT count(*) FROM known), "
+      "(SELECT count(*) FROM bump)",
+      messages_json);
+  return BatchOutcome{counts[0].as<std::int64_t>(), counts[1].as<std::int64_t>()};
+}
+
+}  // namespace parkchat::store

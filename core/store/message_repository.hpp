@@ -1,0 +1,71 @@
+#pragma once
+// Messages and read positions in PostgreSQL: idempotent saves, cursor-paged history, read marks,
+// unread counts, and the batched insert that persists what JetStream delivers. Works inside a
+// transaction it is given; one instance per transaction.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "core/base/error.hpp"
+#include "core/chat/cursor.hpp"
+#include "core/chat/message.hpp"
+#include "core/chat/room.hpp"
+
+namespace parkchat::store {
+
+constexpr int kMaxPageSize = 100;
+constexpr int kDefaultPageSize = 50;
+
+struct SavedMessage {
+  chat::Message message;   // as stored (the first copy when duplicate)
+  bool duplicate = false;
+  chat::RoomType room_type = chat::RoomType::group;
+};
+
+struct MessagePage {
+  std::vector<chat::Message> messages;  // newest first
+  bool has_more = false;
+  std::optional<std::string> next_cursor;
+};
+
+struct UnreadCounts {
+  std::int64_t total = 0;
+  std::vector<std::pair<std::string, std::int64_t>> rooms;
+};
+
+struct BatchOutcome {
+  std::int64_t inserted = 0;      // new rows
+  std::int64_t unknown_room = 0;  // dropped: their room does not exist
+};
+
+class MessageRepository {
+ public:
+  // `tx` must outlive the repository.
+  explicit MessageRepository(pqxx::work& tx) : tx_(tx) {}
+
+  // Saves once per id: the same id again returns the stored message with duplicate = true; an id
+  // already used in another room or by another sender is CONFLICT. The sender must be an active
+  // member (else NOT_FOUND) of a room that is not read-only (else FORBIDDEN).
+  Result<SavedMessage> save(const chat::Message& message);
+  // Newest first, after `cursor`; `limit` is clamped to 1..100. NOT_FOUND unless a member.
+  Result<MessagePage> list(const std::string& room_id, std::int64_t user, int limit,
+                           const std::optional<chat::Cursor>& cursor);
+  // Moves the member's read position forward to `message_id` (never back); returns the room's
+  // unread count for the member.
+  Result<std::int64_t> mark_read(const std::string& room_id, std::int64_t user, const std::string& message_id);
+  // Unread counts of every room the user is in, and their total.
+  Result<UnreadCounts> unread(std::int64_t user);
+  // Inserts a JSON array of messages (as published on CHAT_MESSAGES) in one statement:
+  // duplicates ignored, messages of unknown rooms dropped, rooms' updated_at moved forward.
+  Result<BatchOutcome> insert_batch(const std::string& messages_json);
+
+ private:
+  pqxx::work& tx_;
+};
+
+}  // namespace parkchat::store

@@ -1,0 +1,117 @@
+#include "daemon/notify/notifier.hpp"
+
+#include <map>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "core/chat/message.hpp"
+#include "core/obs/log.hpp"
+#include "core/store/database_pool.hpp"
+#include "core/store/room_repository.hpp"
+#include "core/store/sql_rows.hpp"
+
+namespace parkchat::notify {
+namespace {
+
+constexpr std::size_t kRecentIds = 100000;
+constexpr auto kRetryDelay = std::chrono::seconds(1);
+
+}  // namespace
+
+Notifier::Notifier(bus::NatsClient& nats, std::string database_url, std::string durable)
+    : nats_(nats), database_url_(std::move(database_url)), durable_(std::move(durable)) {}
+
+Notifier::~Notifier() { stop(); }
+
+Result<void> Notifier::start() {
+  auto sub = nats_.subscribe("chat.user.*.presence", "", [this](bus::MsgPtr msg) {
+    presence_.apply(nlohmann::json::parse(bus::payload(msg.get()), nullptr, false));
+  });
+  if (!sub) return tl::unexpected(sub.error());
+  presence_sub_.emplace(std::move(*sub));
+  auto consumer = bus::PullConsumer::open(nats_, bus::kMessagesStream, durable_, 5000);
+  if (!consumer) return tl::unexpected(consumer.error());
+  consumer_ = std::move(*consumer);
+  auto conn = store::open_connection(database_url_);
+  if (!conn) return tl::unexpected(conn.error());
+  conn_ = std::move(*conn);
+  thread_ = std::thread([this] { run(); });
+  return {};
+}
+
+void Notifier::stop() {
+  stopping_ = true;
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  presence_sub_.reset();
+}
+
+bool Notifier::first_time(const std::string& message_id) {
+  if (!recent_.insert(message_id).second) return false;
+  recent_order_.push_back(message_id);
+  if (recent_order_.size() > kRecentIds) {
+    recent_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
+  return true;
+}
+
+void Notifier::run() {
+  auto log = obs::logger("notify");
+  while (!stopping_) {
+    auto batch = consumer_->fetch(256, std::chrono::milliseconds(500));
+    if (!batch) {
+      log->warn("fetch failed err={}", batch.error().message);
+    } else if (batch->empty() || notify(*batch)) {
+      continue;
+    } else {
+      for (auto& msg : *batch) bus::nak(msg.get(), kRetryDelay);
+    }
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, kRetryDelay, [&] { return stopping_.load(); });
+  }
+}
+
+bool Notifier::notify(std::vector<bus::MsgPtr>& batch) {
+  std::vector<std::pair<natsMsg*, chat::Message>> messages;
+  std::vector<std::string> room_ids;
+  for (auto& msg : batch) {
+    auto m = chat::message_from_json(nlohmann::json::parse(bus::payload(msg.get()), nullptr, false));
+    if (!m || m->type == chat::MessageType::system) {
+      bus::ack(msg.get());  // nothing to notify about
+      continue;
+    }
+    room_ids.push_back(m->room_id);
+    messages.emplace_back(msg.get(), std::move(*m));
+  }
+  if (messages.empty()) return true;
+  if (!conn_ || !conn_->is_open()) {
+    auto conn = store::open_connection(database_url_);
+    if (!conn) return false;
+    conn_ = std::move(*conn);
+  }
+  auto members = store::in_transaction<std::map<std::string, std::vector<std::int64_t>>>(
+      conn_.get(), [&](pqxx::work& tx) { return store::RoomRepository(tx).active_members(room_ids); });
+  if (!members) {
+    if (members.error().code == Errc::unavailable) conn_.reset();
+    return false;
+  }
+  for (auto& [msg, m] : messages) {
+    if (first_time(m.id)) {
+      const std::string preview = chat::preview(m.type == chat::MessageType::image ? "[image]" : m.content);
+      for (std::int64_t user : (*members)[m.room_id]) {
+        if (user == m.sender_id || presence_.online(user)) continue;
+        nlohmann::json push = {{"userId", user},       {"roomId", m.room_id},         {"messageId", m.id},
+                               {"senderName", m.sender_name}, {"preview", preview}};
+        if (nats_.publish("notify.push." + std::to_string(user), push.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))) {
+          pushed_.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    }
+    bus::ack(msg);
+  }
+  return true;
+}
+
+}  // namespace parkchat::notify

@@ -1,0 +1,63 @@
+#pragma once
+// The `notify` role: its own durable consumer on CHAT_MESSAGES; for every message, each member
+// of the room other than the sender and without an online socket gets
+// {userId, roomId, messageId, senderName, preview} on notify.push.{userId}, once. Runs on its
+// own thread with its own database connection (one query per fetched batch, not per message).
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_set>
+
+#include "core/bus/nats_client.hpp"
+#include "core/bus/streams.hpp"
+#include "daemon/notify/presence_tracker.hpp"
+
+namespace pqxx {
+template <typename CONNECTPOLICY>
+class basic_connection_base;
+class connect_direct;
+using connection = basic_connection_base<connect_direct>;
+}  // namespace pqxx
+
+namespace parkchat::notify {
+
+class Notifier {
+ public:
+  // `nats` must outlive the notifier.
+  Notifier(bus::NatsClient& nats, std::string database_url, std::string durable = "chat-notify");
+  ~Notifier();
+
+  Result<void> start();
+  void stop();
+
+  std::uint64_t pushed() const { return pushed_.load(); }
+
+ private:
+  void run();
+  bool notify(std::vector<bus::MsgPtr>& batch);
+  // Remembers the last ids sent, so a redelivered message is not pushed twice.
+  bool first_time(const std::string& message_id);
+
+  bus::NatsClient& nats_;
+  std::string database_url_;
+  std::string durable_;
+  PresenceTracker presence_;
+  std::optional<bus::Subscription> presence_sub_;
+  std::unique_ptr<bus::PullConsumer> consumer_;
+  std::unique_ptr<pqxx::connection> conn_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> pushed_{0};
+  std::unordered_set<std::string> recent_;
+  std::deque<std::string> recent_order_;
+};
+
+}  // namespace parkchat::notify

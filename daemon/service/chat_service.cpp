@@ -1,0 +1,216 @@
+#include "daemon/service/chat_service.hpp"
+
+#include <pqxx/pqxx>
+
+#include "core/base/uuid.hpp"
+#include "core/chat/room.hpp"
+#include "core/obs/log.hpp"
+#include "core/proto/envelope.hpp"
+#include "core/proto/fields.hpp"
+#include "core/store/message_repository.hpp"
+#include "core/store/room_repository.hpp"
+#include "core/store/sql_rows.hpp"
+#include "daemon/service/requests.hpp"
+
+namespace parkchat::service {
+
+// What a handler produced: the reply data (or error), and what to publish after commit.
+struct ChatService::Outcome {
+  Result<nlohmann::json> reply = nlohmann::json();
+  std::vector<chat::Message> system_messages;
+  chat::RoomType room_type = chat::RoomType::group;
+  std::optional<bool> duplicate;
+};
+
+namespace {
+
+using Outcome = ChatService::Outcome;
+using store::in_transaction;
+
+Outcome failed(const Error& e) { return Outcome{tl::unexpected(e), {}, {}, {}}; }
+
+Outcome from_change(const Result<store::RoomChange>& change, nlohmann::json reply) {
+  if (!change) return failed(change.error());
+  return Outcome{std::move(reply), change->system_messages, change->room.type, {}};
+}
+
+Outcome rooms_list(pqxx::connection* conn, const nlohmann::json& p) {
+  auto user = user_id(p);
+  if (!user) return failed(user.error());
+  auto rooms = in_transaction<std::vector<chat::Room>>(conn, [&](pqxx::work& tx) { return store::RoomRepository(tx).list(*user); });
+  if (!rooms) return failed(rooms.error());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& room : *rooms) out.push_back(chat::to_json(room));
+  return Outcome{out, {}, {}, {}};
+}
+
+Outcome rooms_get(pqxx::connection* conn, const nlohmann::json& p) {
+  auto room = room_id(p);
+  if (!room) return failed(room.error());
+  auto user = user_id(p);
+  if (!user) return failed(user.error());
+  auto found = in_transaction<chat::Room>(conn, [&](pqxx::work& tx) { return store::RoomRepository(tx).get(*room, *user); });
+  if (!found) return failed(found.error());
+  return Outcome{chat::to_json(*found), {}, {}, {}};
+}
+
+Outcome rooms_create(pqxx::connection* conn, const nlohmann::json& p) {
+  auto request = create_room_request(p);
+  if (!request) return failed(request.error());
+  auto change = in_transaction<store::RoomChange>(conn, [&](pqxx::work& tx) { return store::RoomRepository(tx).create(*request); });
+  if (!change) return failed(change.error());
+  nlohmann::json room = chat::to_json(change->room);
+  room["created"] = change->created;
+  return from_change(change, std::move(room));
+}
+
+Outcome rooms_add_members(pqxx::connection* conn, const nlohmann::json& p) {
+  auto request = add_members_request(p);
+  if (!request) return failed(request.error());
+  auto change = in_transaction<store::RoomChange>(conn, [&](pqxx::work& tx) {
+    return store::RoomRepository(tx).add_members(request->room_id, request->actor, request->users);
+  });
+  if (!change) return failed(change.error());
+  return from_change(change, chat::to_json(change->room));
+}
+
+Outcome rooms_remove_member(pqxx::connection* conn, const nlohmann::json& p) {
+  auto room = room_id(p);
+  if (!room) return failed(room.error());
+  auto actor = user_id(p);
+  if (!actor) return failed(actor.error());
+  auto target = proto::optional_int(p, {"targetUserId", "target_user_id"});
+  if (!target) return failed(target.error());
+  const std::int64_t who = target->value_or(*actor);
+  auto change = in_transaction<store::RoomChange>(
+      conn, [&](pqxx::work& tx) { return store::RoomRepository(tx).remove_member(*room, *actor, who); });
+  if (!change) return failed(change.error());
+  nlohmann::json reply = who == *actor ? nlohmann::json{{"roomId", *room}, {"userId", who}} : chat::to_json(change->room);
+  return from_change(change, std::move(reply));
+}
+
+Outcome messages_list(pqxx::connection* conn, const nlohmann::json& p) {
+  auto request = list_messages_request(p);
+  if (!request) return failed(request.error());
+  auto page = in_transaction<store::MessagePage>(conn, [&](pqxx::work& tx) {
+    return store::MessageRepository(tx).list(request->room_id, request->user, request->limit, request->cursor);
+  });
+  if (!page) return failed(page.error());
+  nlohmann::json messages = nlohmann::json::array();
+  for (const auto& m : page->messages) messages.push_back(chat::to_json(m));
+  return Outcome{nlohmann::json{{"messages", std::move(messages)},
+                                {"hasMore", page->has_more},
+                                {"nextCursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nlohmann::json()}},
+                 {}, {}, {}};
+}
+
+Outcome messages_save(pqxx::connection* conn, const nlohmann::json& p) {
+  auto message = save_message_request(p, now_micros());
+  if (!message) return failed(message.error());
+  auto saved = in_transaction<store::SavedMessage>(conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).save(*message); });
+  if (!saved) return failed(saved.error());
+  nlohmann::json data = chat::to_json(saved->message);
+  data["duplicate"] = saved->duplicate;
+  return Outcome{std::move(data), {}, saved->room_type, saved->duplicate};
+}
+
+Outcome messages_mark_read(pqxx::connection* conn, const nlohmann::json& p) {
+  auto room = room_id(p);
+  if (!room) return failed(room.error());
+  auto user = user_id(p);
+  if (!user) return failed(user.error());
+  const nlohmann::json* message = proto::find(p, {"messageId", "message_id"});
+  if (message == nullptr) return failed(Error{Errc::validation, "messageId is required"});
+  if (!message->is_string() || !is_uuid(message->get<std::string>())) {
+    return failed(Error{Errc::not_found, "message not found in this room"});
+  }
+  const std::string message_id = canonical_uuid(message->get<std::string>());
+  auto unread = in_transaction<std::int64_t>(
+      conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).mark_read(*room, *user, message_id); });
+  if (!unread) return failed(unread.error());
+  return Outcome{nlohmann::json{{"roomId", *room}, {"unreadCount", *unread}}, {}, {}, {}};
+}
+
+Outcome messages_unread_count(pqxx::connection* conn, const nlohmann::json& p) {
+  auto user = user_id(p);
+  if (!user) return failed(user.error());
+  auto counts = in_transaction<store::UnreadCounts>(conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).unread(*user); });
+  if (!counts) return failed(counts.error());
+  nlohmann::json rooms = nlohmann::json::object();
+  for (const auto& [room, n] : counts->rooms) rooms[room] = n;
+  return Outcome{nlohmann::json{{"total", counts->total}, {"rooms", std::move(rooms)}}, {}, {}, {}};
+}
+
+Outcome booking_sync(pqxx::connection* conn, const nlohmann::json& p, bool cancelled) {
+  auto event = booking_event(p);
+  if (!event) return failed(event.error());
+  auto change = in_transaction<store::RoomChange>(conn, [&](pqxx::work& tx) {
+    return store::RoomRepository(tx).sync_booking(event->booking_id, event->name, event->participants, cancelled);
+  });
+  if (!change) return failed(change.error());
+  return from_change(change, nlohmann::json{{"roomId", change->room.id}, {"created", change->created}});
+}
+
+Outcome booking_changed(pqxx::connection* conn, const nlohmann::json& p) { return booking_sync(conn, p, false); }
+Outcome booking_cancelled(pqxx::connection* conn, const nlohmann::json& p) { return booking_sync(conn, p, true); }
+
+struct Route {
+  const char* subject;
+  Outcome (*handler)(pqxx::connection*, const nlohmann::json&);
+};
+
+constexpr Route kRoutes[] = {
+    {"chat.rooms.list", rooms_list},
+    {"chat.rooms.get", rooms_get},
+    {"chat.rooms.create", rooms_create},
+    {"chat.rooms.removeMember", rooms_remove_member},
+    {"chat.rooms.addMembers", rooms_add_members},
+    {"chat.messages.list", messages_list},
+    {"chat.messages.save", messages_save},
+    {"chat.messages.markRead", messages_mark_read},
+    {"chat.messages.unreadCount", messages_unread_count},
+    {"booking.created", booking_changed},
+    {"booking.updated", booking_changed},
+    {"booking.cancelled", booking_cancelled},
+};
+
+}  // namespace
+
+Result<void> ChatService::start() {
+  for (const Route& route : kRoutes) {
+    Handler handler = route.handler;
+    auto sub = nats_.subscribe(route.subject, kQueueGroup, [this, handler](bus::MsgPtr msg) { dispatch(handler, std::move(msg)); });
+    if (!sub) return tl::unexpected(sub.error());
+    subscriptions_.push_back(std::move(*sub));
+  }
+  return nats_.flush(std::chrono::seconds(5));
+}
+
+void ChatService::stop() { subscriptions_.clear(); }
+
+void ChatService::dispatch(Handler handler, bus::MsgPtr msg) {
+  nlohmann::json payload = nlohmann::json::parse(bus::payload(msg.get()), nullptr, /*allow_exceptions=*/false);
+  if (payload.is_discarded() || !payload.is_object()) {
+    nats_.respond(msg.get(), proto::error_envelope({Errc::validation, "payload must be a JSON object"}).dump());
+    return;
+  }
+  // std::function needs a copyable callable; the message moves into shared ownership.
+  std::shared_ptr<natsMsg> shared(msg.release(), bus::MsgDeleter());
+  db_.submit([this, handler, shared, payload = std::move(payload)](pqxx::connection* conn) {
+    Outcome outcome = handler(conn, payload);
+    nlohmann::json reply = outcome.reply ? proto::ok_envelope(std::move(*outcome.reply)) : proto::error_envelope(outcome.reply.error());
+    if (outcome.duplicate) reply["duplicate"] = *outcome.duplicate;
+    nats_.respond(shared.get(), reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    publish_system_messages(outcome);
+    handled_.fetch_add(1, std::memory_order_relaxed);
+  });
+}
+
+void ChatService::publish_system_messages(const Outcome& outcome) {
+  for (const chat::Message& m : outcome.system_messages) {
+    auto published = nats_.publish_durable(chat::message_subject(outcome.room_type, m.room_id), chat::to_json(m).dump(), m.id);
+    if (!published) obs::logger("service")->warn("system message not published id={} err={}", m.id, published.error().message);
+  }
+}
+
+}  // namespace parkchat::service

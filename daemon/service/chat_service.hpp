@@ -1,0 +1,48 @@
+#pragma once
+// The `service` role's request/reply side: every chat.rooms.* and chat.messages.* subject of
+// CONTRACT §5 and the booking.* events, in queue group `chat-service`, so that several service
+// processes share the load. A request is parsed on the nats.c thread that delivers it and run
+// on a database worker; replies are the envelope of CONTRACT §3. SYSTEM messages that a change
+// writes are published on the room's subject after commit, so that gateways deliver them.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/bus/nats_client.hpp"
+#include "core/store/database_pool.hpp"
+
+namespace parkchat::service {
+
+inline constexpr const char* kQueueGroup = "chat-service";
+
+class ChatService {
+ public:
+  // `nats` and `db` must outlive the service.
+  ChatService(bus::NatsClient& nats, store::DatabasePool& db) : nats_(nats), db_(db) {}
+  ~ChatService() { stop(); }
+
+  Result<void> start();
+  // Stops taking requests and waits for those being delivered; queued database jobs still reply.
+  void stop();
+
+  std::uint64_t handled() const { return handled_.load(); }
+
+  // What a request produced; defined in chat_service.cpp.
+  struct Outcome;
+
+ private:
+  using Handler = Outcome (*)(pqxx::connection* conn, const nlohmann::json& payload);
+  void dispatch(Handler handler, bus::MsgPtr msg);
+  void publish_system_messages(const Outcome& outcome);
+
+  bus::NatsClient& nats_;
+  store::DatabasePool& db_;
+  std::vector<bus::Subscription> subscriptions_;
+  std::atomic<std::uint64_t> handled_{0};
+};
+
+}  // namespace parkchat::service

@@ -1,0 +1,69 @@
+#pragma once
+// The `service` role's writer: a durable pull consumer on CHAT_MESSAGES that stores messages in
+// PostgreSQL in batches (one statement per batch, duplicates ignored) and acks them only after
+// commit, so that a message published while the service or the database was down is stored
+// exactly once when both are back. Several service processes share the consumer. Runs on its
+// own thread with its own database connection.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/base/clock.hpp"
+#include "core/bus/nats_client.hpp"
+#include "core/bus/streams.hpp"
+
+namespace pqxx {
+template <typename CONNECTPOLICY>
+class basic_connection_base;
+class connect_direct;
+using connection = basic_connection_base<connect_direct>;
+}  // namespace pqxx
+
+namespace parkchat::service {
+
+struct PersisterOptions {
+  std::string durable = "chat-service";
+  int batch = 500;
+  // Called after each commit with each stored message's createdAt: for lag measurements.
+  std::function<void(Micros created_at, Micros committed_at)> on_stored;
+};
+
+class MessagePersister {
+ public:
+  // `nats` must outlive the persister.
+  MessagePersister(bus::NatsClient& nats, std::string database_url, PersisterOptions options);
+  ~MessagePersister();
+
+  Result<void> start();
+  // Finishes the batch in hand (committed and acked, or left for redelivery) and returns.
+  void stop();
+
+  std::uint64_t stored() const { return stored_.load(); }
+  std::uint64_t rejected() const { return rejected_.load(); }
+
+ private:
+  void run();
+  // Persists one fetched batch; false when the database is unavailable.
+  bool persist(std::vector<bus::MsgPtr>& batch);
+  void wait_before_retry(std::chrono::milliseconds delay);
+
+  bus::NatsClient& nats_;
+  std::string database_url_;
+  PersisterOptions options_;
+  std::unique_ptr<bus::PullConsumer> consumer_;
+  std::unique_ptr<pqxx::connection> conn_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> stored_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+};
+
+}  // namespace parkchat::service

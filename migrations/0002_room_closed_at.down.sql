@@ -1,0 +1,1 @@
+ALTER TABLE chat_rooms DROP COLUMN closed_at;
