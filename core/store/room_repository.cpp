@@ -76,7 +76,8 @@ std::vector<chat::Room> RoomRepository::load(std::int64_t user, const std::optio
   if (ids.empty()) return rooms;
   pqxx::result members = tx_.exec_params(
       std::string("SELECT room_id::text, user_id, user_name, is_admin, ") + PARKCHAT_MICROS("joined_at") +
-          " FROM chat_room_members WHERE room_id = ANY($1::uuid[]) AND left_at IS NULL ORDER BY joined_at, id",
+          " FROM chat_room_members WHERE room_id = ANY($1::uuid[]) AND left_at IS NULL "
+          "ORDER BY joined_at, is_admin DESC, user_id",
       uuid_array(ids));
   std::map<std::string, std::vector<chat::Member>> by_room;
   for (const auto& row : members) {
@@ -241,7 +242,7 @@ Result<RoomChange> RoomRepository::remove_member(const std::string& room_id, std
   if (gone[0][1].as<bool>()) {
     pqxx::result promoted = tx_.exec_params(
         "UPDATE chat_room_members SET is_admin = true WHERE id = ("
-        "  SELECT id FROM chat_room_members WHERE room_id = $1 AND left_at IS NULL ORDER BY joined_at, id LIMIT 1) "
+        "  SELECT id FROM chat_room_members WHERE room_id = $1 AND left_at IS NULL ORDER BY joined_at, user_id LIMIT 1) "
         "AND NOT EXISTS (SELECT 1 FROM chat_room_members WHERE room_id = $1 AND left_at IS NULL AND is_admin) "
         "RETURNING user_name",
         room_id);

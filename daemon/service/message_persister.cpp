@@ -57,6 +57,7 @@ void MessagePersister::run() {
     }
     if (batch->empty()) continue;
     if (!persist(*batch)) {
+      deferred_.fetch_add(1, std::memory_order_relaxed);
       for (auto& msg : *batch) bus::nak(msg.get(), kRetryDelay);
       wait_before_retry(kRetryDelay);
     }

@@ -46,6 +46,8 @@ class MessagePersister {
 
   std::uint64_t stored() const { return stored_.load(); }
   std::uint64_t rejected() const { return rejected_.load(); }
+  // Batches left for redelivery because the database was unavailable or refused them.
+  std::uint64_t deferred() const { return deferred_.load(); }
 
  private:
   void run();
@@ -64,6 +66,7 @@ class MessagePersister {
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> stored_{0};
   std::atomic<std::uint64_t> rejected_{0};
+  std::atomic<std::uint64_t> deferred_{0};
 };
 
 }  // namespace parkchat::service

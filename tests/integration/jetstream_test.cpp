@@ -1,0 +1,167 @@
+// What arrives through JetStream: the persister stores each message once, after commit, also
+// across restarts and database outages; notify pushes to members without an online socket.
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/bus/streams.hpp"
+#include "core/store/pg_connection.hpp"
+#include "daemon/notify/notifier.hpp"
+#include "tests/support/chat_harness.hpp"
+
+namespace parkchat::testing {
+namespace {
+
+using nlohmann::json;
+
+class JetStreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    room_ = chat_.call("chat.rooms.create", {{"type", "GROUP"}, {"userId", 1}, {"memberIds", {2, 3}}})["id"];
+  }
+  std::string count_messages(const std::string& extra = "") {
+    return chat_.scalar("SELECT count(*) FROM chat_messages WHERE type <> 'SYSTEM'" + extra);
+  }
+
+  ChatHarness chat_;
+  std::string room_;
+};
+
+TEST_F(JetStreamTest, PublishedMessagesAreStoredOnceAndMoveTheRoomForward) {
+  std::vector<json> sent;
+  for (int i = 0; i < 200; ++i) sent.push_back(ChatHarness::message(room_, 1 + i % 3, "m" + std::to_string(i)));
+  for (const auto& m : sent) chat_.publish_message(m);
+  // The same ids again: JetStream drops them as duplicates within its window.
+  for (int i = 0; i < 20; ++i) chat_.publish_message(sent[static_cast<std::size_t>(i)]);
+  chat_.wait_stored(200);
+  EXPECT_EQ(count_messages(), "200");
+  EXPECT_EQ(chat_.scalar("SELECT updated_at = (SELECT max(created_at) FROM chat_messages) FROM chat_rooms"), "t");
+  auto page = chat_.call("chat.messages.list", {{"roomId", room_}, {"userId", 2}, {"limit", 1}});
+  EXPECT_EQ(page["messages"][0]["id"], sent.back()["id"]);
+  EXPECT_EQ(page["messages"][0]["createdAt"], sent.back()["createdAt"]);
+}
+
+TEST_F(JetStreamTest, AMessageAlreadySavedThroughRestIsNotStoredTwice) {
+  auto saved = chat_.call("chat.messages.save", {{"roomId", room_}, {"senderId", 2}, {"content", "via REST"}});
+  json again = ChatHarness::message(room_, 2, "via REST");
+  again["id"] = saved["id"];
+  chat_.publish_message(again);
+  chat_.wait_stored(1);
+  EXPECT_EQ(count_messages(), "1");
+}
+
+TEST_F(JetStreamTest, TheConsumerCatchesUpAfterTheServiceRestarts) {
+  chat_.stop_persister();
+  std::vector<json> sent;
+  for (int i = 0; i < 300; ++i) sent.push_back(ChatHarness::message(room_, 2, "while down " + std::to_string(i)));
+  for (const auto& m : sent) chat_.publish_message(m);
+  EXPECT_EQ(count_messages(), "0");
+  chat_.start_persister();
+  chat_.wait_stored(300);
+  EXPECT_EQ(count_messages(), "300");
+  EXPECT_EQ(count_messages(" AND content LIKE 'while down %'"), "300");
+}
+
+TEST_F(JetStreamTest, MessagesSentWhileTheDatabaseIsDownAreStoredOnceItIsBack) {
+  // Refuse new connections to this test's database and end the open ones: the service's
+  // database is down as far as it can tell.
+  const std::string name = chat_.db().name();
+  auto admin = store::PgConnection::connect(TestStack::get().database_url("postgres"));
+  ASSERT_TRUE(admin);
+  ASSERT_TRUE(admin->exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false"));
+  ASSERT_TRUE(admin->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'"));
+  for (int i = 0; i < 50; ++i) chat_.publish_message(ChatHarness::message(room_, 3, "outage " + std::to_string(i)));
+  // The persister must really have met the outage before the database comes back.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (chat_.deferred() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(chat_.deferred(), 0u);
+  ASSERT_TRUE(admin->exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true"));
+  chat_.wait_stored(50, std::chrono::seconds(60));
+  EXPECT_EQ(count_messages(" AND content LIKE 'outage %'"), "50");
+}
+
+TEST_F(JetStreamTest, MalformedMessagesOnTheStreamAreDroppedWithoutHarm) {
+  for (const char* bad : {"{not json", "[]", R"({"id":"nope","roomId":"x"})"}) {
+    auto published = chat_.nats().publish_durable("chat.room." + room_ + ".message", bad, std::string("bad-") + bad);
+    ASSERT_TRUE(published) << published.error().message;
+  }
+  auto good = ChatHarness::message(room_, 2, "still fine");
+  chat_.publish_message(good);
+  chat_.wait_stored(1);
+  EXPECT_EQ(count_messages(), "1");
+}
+
+TEST_F(JetStreamTest, TwoPersistersShareTheWorkAndStoreEachMessageOnce) {
+  service::MessagePersister second(chat_.nats(), chat_.db().url(), service::PersisterOptions{});
+  ASSERT_TRUE(second.start());
+  for (int i = 0; i < 2000; ++i) chat_.publish_message(ChatHarness::message(room_, 1 + i % 3, "shared " + std::to_string(i)));
+  // Wait until both together stored all; the harness only counts its own persister's rows.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (count_messages() != "2000" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  second.stop();
+  EXPECT_EQ(count_messages(), "2000");
+  EXPECT_EQ(chat_.scalar("SELECT count(DISTINCT id) FROM chat_messages WHERE type <> 'SYSTEM'"), "2000");
+}
+
+// Collects notify.push.* messages.
+class PushInbox {
+ public:
+  explicit PushInbox(bus::NatsClient& nats) {
+    auto sub = nats.subscribe("notify.push.*", "", [this](bus::MsgPtr msg) {
+      std::lock_guard lock(mutex_);
+      pushes_.push_back(json::parse(bus::payload(msg.get())));
+      changed_.notify_all();
+    });
+    EXPECT_TRUE(sub);
+    if (sub) sub_.emplace(std::move(*sub));
+  }
+  std::vector<json> wait_for(std::size_t count) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(30), [&] { return pushes_.size() >= count; });
+    return pushes_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<json> pushes_;
+  std::optional<bus::Subscription> sub_;
+};
+
+TEST_F(JetStreamTest, NotifyPushesOncePerMessageToOfflineMembersOnly) {
+  PushInbox inbox(chat_.nats());
+  notify::Notifier notifier(chat_.nats(), chat_.db().url());
+  ASSERT_TRUE(notifier.start());
+  // User 3 has an online socket somewhere.
+  ASSERT_TRUE(chat_.nats().publish("chat.user.3.presence", R"({"userId":3,"status":"online","at":"2026-11-25T00:00:00Z"})"));
+  ASSERT_TRUE(chat_.nats().flush(std::chrono::seconds(5)));
+
+  auto first = ChatHarness::message(room_, 1, "tee time moved to 8");
+  chat_.publish_message(first);
+  chat_.publish_message(first);  // a duplicate publish
+  auto second = ChatHarness::message(room_, 2, "ok");
+  chat_.publish_message(second);
+  // Expected: user 2 for the first message, user 1 for the second; never user 3, never the sender.
+  auto pushes = inbox.wait_for(2);
+  notifier.stop();
+  ASSERT_EQ(pushes.size(), 2u);
+  std::set<std::pair<std::int64_t, std::string>> got;
+  for (const auto& p : pushes) {
+    got.insert({p["userId"].get<std::int64_t>(), p["messageId"].get<std::string>()});
+    EXPECT_EQ(p["roomId"], room_);
+  }
+  EXPECT_EQ(got, (std::set<std::pair<std::int64_t, std::string>>{{2, first["id"]}, {1, second["id"]}}));
+  EXPECT_EQ(pushes[0]["preview"], "tee time moved to 8");
+  EXPECT_EQ(pushes[0]["senderName"], "user 1");
+}
+
+}  // namespace
+}  // namespace parkchat::testing

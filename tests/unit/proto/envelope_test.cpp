@@ -1,0 +1,50 @@
+#include "core/proto/envelope.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/proto/fields.hpp"
+
+namespace parkchat::proto {
+namespace {
+
+TEST(EnvelopeTest, WrapsAndOpensSuccessAndError) {
+  auto ok = ok_envelope({{"id", 1}});
+  EXPECT_EQ(ok.dump(), R"({"data":{"id":1},"success":true})");
+  auto opened = open_envelope(ok);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ((*opened)["id"], 1);
+
+  auto error = error_envelope({Errc::not_found, "room not found"});
+  EXPECT_EQ(error["error"]["code"], "NOT_FOUND");
+  auto failed = open_envelope(error);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, Errc::not_found);
+  EXPECT_EQ(failed.error().message, "room not found");
+  EXPECT_FALSE(open_envelope(nlohmann::json::parse("[1]")));
+}
+
+TEST(FieldsTest, AcceptsCamelAndSnakeCase) {
+  auto camel = nlohmann::json::parse(R"({"participantIds":[5,"6"]})");
+  auto snake = nlohmann::json::parse(R"({"participant_ids":[5,6]})");
+  for (const auto& payload : {camel, snake}) {
+    auto ids = require_int_list(payload, {"participantIds", "participant_ids"});
+    ASSERT_TRUE(ids);
+    EXPECT_EQ(*ids, (std::vector<std::int64_t>{5, 6}));
+  }
+}
+
+TEST(FieldsTest, NamesTheFieldThatIsWrong) {
+  auto payload = nlohmann::json::parse(R"({"userId":"four","roomId":7})");
+  auto user = require_int(payload, {"userId"});
+  ASSERT_FALSE(user);
+  EXPECT_EQ(user.error().code, Errc::validation);
+  EXPECT_NE(user.error().message.find("userId"), std::string::npos);
+  EXPECT_FALSE(require_string(payload, {"roomId"}));
+  auto missing = require_uuid(payload, {"messageId"});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("messageId"), std::string::npos);
+  EXPECT_FALSE(require_int(nlohmann::json::parse(R"({"n":1.5})"), {"n"}));
+}
+
+}  // namespace
+}  // namespace parkchat::proto
