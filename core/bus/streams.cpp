@@ -97,12 +97,14 @@ PullConsumer::~PullConsumer() {
   natsSubscription_Destroy(sub_);
 }
 
-Result<std::vector<MsgPtr>> PullConsumer::fetch(int batch, std::chrono::milliseconds wait) {
+namespace {
+
+// One pull request; NATS_TIMEOUT and "no messages" are an empty result, not an error.
+Result<std::vector<MsgPtr>> pull(natsSubscription* sub, jsFetchRequest& request) {
   natsMsgList list{};
-  jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = natsSubscription_Fetch(&list, sub_, batch, static_cast<int64_t>(wait.count()), &code);
+  natsStatus s = natsSubscription_FetchRequest(&list, sub, &request);
   std::vector<MsgPtr> out;
-  if (s == NATS_TIMEOUT) return out;
+  if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND) return out;
   if (s != NATS_OK) return tl::unexpected(nats_error(s, "fetch"));
   out.reserve(static_cast<std::size_t>(list.Count));
   for (int i = 0; i < list.Count; ++i) {
@@ -111,6 +113,26 @@ Result<std::vector<MsgPtr>> PullConsumer::fetch(int batch, std::chrono::millisec
   }
   natsMsgList_Destroy(&list);
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<MsgPtr>> PullConsumer::fetch(int batch, std::chrono::milliseconds wait) {
+  // Whatever is there now, up to a full batch: under load, batches fill at once.
+  jsFetchRequest now;
+  jsFetchRequest_Init(&now);
+  now.Batch = batch;
+  now.NoWait = true;
+  now.Expires = 1000 * 1000 * wait.count();
+  auto available = pull(sub_, now);
+  if (!available || !available->empty()) return available;
+  // Idle: wait for the first message alone, so that a quiet stream is not held back waiting
+  // for a batch to fill. The messages that follow it come with the next call.
+  jsFetchRequest first;
+  jsFetchRequest_Init(&first);
+  first.Batch = 1;
+  first.Expires = 1000 * 1000 * wait.count();
+  return pull(sub_, first);
 }
 
 void ack(natsMsg* msg) { natsMsg_Ack(msg, nullptr); }

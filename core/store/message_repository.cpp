@@ -112,12 +112,6 @@ Result<UnreadCounts> MessageRepository::unread(std::int64_t user) {
 }
 
 Result<BatchOutcome> MessageRepository::insert_batch(const std::string& messages_json) {
-  // Rooms are locked in id order before their updated_at moves, so that two service processes
-  // persisting batches of the same rooms cannot deadlock.
-  tx_.exec_params(
-      "SELECT 1 FROM chat_rooms WHERE id IN (SELECT DISTINCT (x->>'roomId')::uuid FROM json_array_elements($1::json) x) "
-      "ORDER BY id FOR NO KEY UPDATE",
-      messages_json);
   pqxx::row counts = tx_.exec_params1(
       "WITH batch AS ("
       "  SELECT * FROM json_to_recordset($1::json) AS x(id uuid, \"roomId\" uuid, \"senderId\" bigint, "
@@ -126,15 +120,21 @@ Result<BatchOutcome> MessageRepository::insert_batch(const std::string& messages
       "ins AS ("
       "  INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
       "  SELECT id, \"roomId\", \"senderId\", COALESCE(\"senderName\", ''), content, type, \"createdAt\" FROM known "
-      "  ON CONFLICT (id) DO NOTHING RETURNING room_id, created_at), "
-      "bump AS ("
-      "  UPDATE chat_rooms r SET updated_at = GREATEST(r.updated_at, n.newest) "
-      "  FROM (SELECT room_id, max(created_at) AS newest FROM ins GROUP BY room_id) n WHERE r.id = n.room_id "
-      "  RETURNING 1) "
-      "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM batch) - (SELECT count(*) FROM known), "
-      "(SELECT count(*) FROM bump)",
+      "  ON CONFLICT (id) DO NOTHING RETURNING 1) "
+      "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM batch) - (SELECT count(*) FROM known)",
       messages_json);
   return BatchOutcome{counts[0].as<std::int64_t>(), counts[1].as<std::int64_t>()};
+}
+
+Result<void> MessageRepository::bump_rooms(const std::string& newest_json) {
+  tx_.exec_params(
+      "WITH newest AS (SELECT key::uuid AS id, value::timestamptz AS at FROM json_each_text($1::json)), "
+      "locked AS (SELECT r.id FROM chat_rooms r JOIN newest n ON n.id = r.id "
+      "  WHERE r.updated_at < n.at ORDER BY r.id FOR NO KEY UPDATE OF r) "
+      "UPDATE chat_rooms r SET updated_at = GREATEST(r.updated_at, n.at) FROM newest n, locked l "
+      "WHERE r.id = n.id AND l.id = r.id",
+      newest_json);
+  return {};
 }
 
 }  // namespace parkchat::store

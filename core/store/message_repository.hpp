@@ -61,8 +61,12 @@ class MessageRepository {
   // Unread counts of every room the user is in, and their total.
   Result<UnreadCounts> unread(std::int64_t user);
   // Inserts a JSON array of messages (as published on CHAT_MESSAGES) in one statement:
-  // duplicates ignored, messages of unknown rooms dropped, rooms' updated_at moved forward.
+  // duplicates ignored, messages of unknown rooms dropped. Takes no room locks, so that several
+  // writers insert in parallel.
   Result<BatchOutcome> insert_batch(const std::string& messages_json);
+  // Moves each room's updated_at forward to its newest message in `newest` ({roomId:
+  // createdAt}); rooms are locked in id order, so concurrent writers cannot deadlock.
+  Result<void> bump_rooms(const std::string& newest_json);
 
  private:
   pqxx::work& tx_;

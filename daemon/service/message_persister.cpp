@@ -1,5 +1,6 @@
 #include "daemon/service/message_persister.hpp"
 
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@ namespace {
 
 constexpr auto kFetchWait = std::chrono::milliseconds(500);
 constexpr auto kRetryDelay = std::chrono::seconds(1);
+constexpr std::size_t kQueuedBatches = 2;
 
 }  // namespace
 
@@ -31,14 +33,16 @@ Result<void> MessagePersister::start() {
   auto conn = store::open_connection(database_url_);
   if (!conn) return tl::unexpected(conn.error());
   conn_ = std::move(*conn);
-  thread_ = std::thread([this] { run(); });
+  writer_ = std::thread([this] { write_loop(); });
+  fetcher_ = std::thread([this] { fetch_loop(); });
   return {};
 }
 
 void MessagePersister::stop() {
   stopping_ = true;
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (fetcher_.joinable()) fetcher_.join();
+  if (writer_.joinable()) writer_.join();
 }
 
 void MessagePersister::wait_before_retry(std::chrono::milliseconds delay) {
@@ -46,7 +50,7 @@ void MessagePersister::wait_before_retry(std::chrono::milliseconds delay) {
   wake_.wait_for(lock, delay, [&] { return stopping_.load(); });
 }
 
-void MessagePersister::run() {
+void MessagePersister::fetch_loop() {
   auto log = obs::logger("service");
   while (!stopping_) {
     auto batch = consumer_->fetch(options_.batch, kFetchWait);
@@ -56,23 +60,43 @@ void MessagePersister::run() {
       continue;
     }
     if (batch->empty()) continue;
-    if (!persist(*batch)) {
+    Prepared prepared = prepare(std::move(*batch));
+    if (prepared.messages.empty()) continue;
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [&] { return stopping_ || queue_.size() < kQueuedBatches; });
+    queue_.push_back(std::move(prepared));
+    wake_.notify_all();
+  }
+}
+
+void MessagePersister::write_loop() {
+  for (;;) {
+    Prepared batch;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      // On stop, the batches in hand are still written (or left for redelivery), then we exit.
+      if (queue_.empty()) return;
+      batch = std::move(queue_.front());
+      queue_.pop_front();
+      wake_.notify_all();
+    }
+    if (!write(batch)) {
       deferred_.fetch_add(1, std::memory_order_relaxed);
-      for (auto& msg : *batch) bus::nak(msg.get(), kRetryDelay);
+      for (auto& msg : batch.messages) bus::nak(msg.get(), kRetryDelay);
       wait_before_retry(kRetryDelay);
     }
   }
 }
 
-bool MessagePersister::persist(std::vector<bus::MsgPtr>& batch) {
+MessagePersister::Prepared MessagePersister::prepare(std::vector<bus::MsgPtr> batch) {
   auto log = obs::logger("service");
+  Prepared prepared;
   nlohmann::json rows = nlohmann::json::array();
   std::set<std::string> ids;
-  std::vector<natsMsg*> valid;
-  std::vector<Micros> created;
+  std::map<std::string, Micros> newest;
   for (auto& msg : batch) {
-    nlohmann::json json = nlohmann::json::parse(bus::payload(msg.get()), nullptr, false);
-    auto message = chat::message_from_json(json);
+    auto message = chat::message_from_json(nlohmann::json::parse(bus::payload(msg.get()), nullptr, false));
     if (!message) {
       // It can never be stored: drop it for good rather than redeliver it forever.
       log->warn("message rejected subject={} err={}", natsMsg_GetSubject(msg.get()), message.error().message);
@@ -80,40 +104,50 @@ bool MessagePersister::persist(std::vector<bus::MsgPtr>& batch) {
       rejected_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    valid.push_back(msg.get());
+    prepared.messages.push_back(std::move(msg));
     if (!ids.insert(message->id).second) continue;  // the same id twice in one batch
+    Micros& room_newest = newest[message->room_id];
+    room_newest = std::max(room_newest, message->created_at);
+    prepared.created.push_back(message->created_at);
     rows.push_back(chat::to_json(*message));
-    created.push_back(message->created_at);
   }
-  if (rows.empty()) return true;
+  nlohmann::json newest_json = nlohmann::json::object();
+  for (const auto& [room, at] : newest) newest_json[room] = format_iso8601(at);
+  prepared.rows_json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  prepared.newest_json = newest_json.dump();
+  return prepared;
+}
 
+bool MessagePersister::write(Prepared& batch) {
+  auto log = obs::logger("service");
   if (!conn_ || !conn_->is_open()) {
     auto conn = store::open_connection(database_url_);
     if (!conn) {
-      log->warn("database unavailable; {} message(s) wait err={}", valid.size(), conn.error().message);
+      log->warn("database unavailable; {} message(s) wait err={}", batch.messages.size(), conn.error().message);
       conn_.reset();
       return false;
     }
     conn_ = std::move(*conn);
   }
-  const std::string json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   auto outcome = store::in_transaction<store::BatchOutcome>(
-      conn_.get(), [&](pqxx::work& tx) { return store::MessageRepository(tx).insert_batch(json); });
+      conn_.get(), [&](pqxx::work& tx) { return store::MessageRepository(tx).insert_batch(batch.rows_json); });
   if (!outcome) {
-    if (outcome.error().code == Errc::unavailable) {
-      conn_.reset();
-      return false;
-    }
-    // A deadlock or another transient error: the whole batch comes back later.
-    log->warn("batch not stored size={} err={}", rows.size(), outcome.error().message);
+    if (outcome.error().code == Errc::unavailable) conn_.reset();
+    log->warn("batch not stored size={} err={}", batch.created.size(), outcome.error().message);
     return false;
   }
   if (outcome->unknown_room > 0) log->warn("messages for unknown rooms dropped count={}", outcome->unknown_room);
-  for (natsMsg* msg : valid) bus::ack(msg);
+  for (auto& msg : batch.messages) bus::ack(msg.get());
   stored_.fetch_add(static_cast<std::uint64_t>(outcome->inserted), std::memory_order_relaxed);
+  const Micros committed = now_micros();
+
+  // Derived state, in its own short transaction so that parallel writers do not queue on the
+  // room rows while inserting. A failure here only delays updated_at until the next message.
+  auto bumped = store::in_transaction<void>(
+      conn_.get(), [&](pqxx::work& tx) { return store::MessageRepository(tx).bump_rooms(batch.newest_json); });
+  if (!bumped) log->warn("rooms' updated_at not moved err={}", bumped.error().message);
   if (options_.on_stored) {
-    const Micros now = now_micros();
-    for (Micros c : created) options_.on_stored(c, now);
+    for (Micros c : batch.created) options_.on_stored(c, committed);
   }
   return true;
 }

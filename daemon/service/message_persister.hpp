@@ -2,17 +2,22 @@
 // The `service` role's writer: a durable pull consumer on CHAT_MESSAGES that stores messages in
 // PostgreSQL in batches (one statement per batch, duplicates ignored) and acks them only after
 // commit, so that a message published while the service or the database was down is stored
-// exactly once when both are back. Several service processes share the consumer. Runs on its
-// own thread with its own database connection.
+// exactly once when both are back. Several service processes share the consumer.
+//
+// Two threads form a pipeline: the fetcher pulls and parses the next batch while the writer
+// inserts the previous one on its own database connection, so PostgreSQL is never idle waiting
+// for NATS. The queue between them holds at most two batches.
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/base/clock.hpp"
 #include "core/bus/nats_client.hpp"
@@ -50,9 +55,19 @@ class MessagePersister {
   std::uint64_t deferred() const { return deferred_.load(); }
 
  private:
-  void run();
-  // Persists one fetched batch; false when the database is unavailable.
-  bool persist(std::vector<bus::MsgPtr>& batch);
+  // A fetched batch, parsed and ready to insert.
+  struct Prepared {
+    std::vector<bus::MsgPtr> messages;  // acked after commit
+    std::string rows_json;              // the messages to insert, as a JSON array
+    std::string newest_json;            // {roomId: newest createdAt} of the batch
+    std::vector<Micros> created;
+  };
+  void fetch_loop();
+  void write_loop();
+  // Parses a fetched batch; terminates messages that can never be stored.
+  Prepared prepare(std::vector<bus::MsgPtr> batch);
+  // Inserts and acks; false when the batch must be redelivered.
+  bool write(Prepared& batch);
   void wait_before_retry(std::chrono::milliseconds delay);
 
   bus::NatsClient& nats_;
@@ -60,9 +75,11 @@ class MessagePersister {
   PersisterOptions options_;
   std::unique_ptr<bus::PullConsumer> consumer_;
   std::unique_ptr<pqxx::connection> conn_;
-  std::thread thread_;
+  std::thread fetcher_;
+  std::thread writer_;
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::deque<Prepared> queue_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> stored_{0};
   std::atomic<std::uint64_t> rejected_{0};

@@ -1,0 +1,39 @@
+#pragma once
+// Pipelined JetStream publishing: up to `max_pending` publishes in flight, each reported back
+// (on a nats.c thread) with its message id once the stream has stored it or refused it. The
+// gateway acknowledges senders from these reports; throughput does not wait on round trips.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/bus/nats_client.hpp"
+
+namespace parkchat::bus {
+
+class AsyncPublisher {
+ public:
+  // Called once per publish: the message id, and whether the stream had already seen it
+  // (a duplicate), or the error. Runs on a nats.c thread; keep it short.
+  using Report = std::function<void(const std::string& msg_id, Result<bool> stored)>;
+
+  // `nats` must outlive the publisher.
+  static Result<std::unique_ptr<AsyncPublisher>> open(NatsClient& nats, int max_pending, Report report);
+  ~AsyncPublisher();
+
+  // Queues a publish with Nats-Msg-Id = msg_id; blocks only while max_pending are in flight.
+  Result<void> publish(const std::string& subject, std::string_view data, const std::string& msg_id);
+  // Waits until every publish so far has been reported.
+  Result<void> wait_all(std::chrono::milliseconds timeout);
+
+ private:
+  AsyncPublisher(jsCtx* js, Report report) : js_(js), report_(std::move(report)) {}
+  static void on_ack(jsCtx* js, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure);
+
+  jsCtx* js_;
+  Report report_;
+};
+
+}  // namespace parkchat::bus
