@@ -25,6 +25,5 @@ Run add_send(CLI::App& sub) { return unbuilt(sub, "parkchat send --room ROOM_ID 
 Run add_tail(CLI::App& sub) { return unbuilt(sub, "parkchat tail ROOM_ID -n 50 -f --as 4"); }
 Run add_stats(CLI::App& sub) { return unbuilt(sub, "parkchat stats --watch"); }
 Run add_simulate(CLI::App& sub) { return unbuilt(sub, "parkchat simulate scenarios/smoke.yaml --assert 'p99<50ms,lost=0'"); }
-Run add_token(CLI::App& sub) { return unbuilt(sub, "parkchat token --user 4 --name Kim --ttl 24h"); }
 
 }  // namespace parkchat::cmd

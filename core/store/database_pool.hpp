@@ -14,13 +14,8 @@
 #include <vector>
 
 #include "core/base/error.hpp"
+#include "core/store/lazy_connection.hpp"
 
-namespace pqxx {
-template <typename CONNECTPOLICY>
-class basic_connection_base;
-class connect_direct;
-using connection = basic_connection_base<connect_direct>;
-}  // namespace pqxx
 
 namespace parkchat::store {
 
@@ -47,12 +42,8 @@ class DatabasePool {
   std::condition_variable ready_;
   std::deque<Job> jobs_;
   bool stopping_ = false;
-  std::vector<std::unique_ptr<pqxx::connection>> connections_;
+  std::vector<LazyConnection> connections_;
   std::vector<std::thread> workers_;
 };
-
-// Opens one connection (with a 5 s connect timeout unless the URL sets one); UNAVAILABLE naming
-// host:port on failure, never the password.
-Result<std::unique_ptr<pqxx::connection>> open_connection(const std::string& url);
 
 }  // namespace parkchat::store

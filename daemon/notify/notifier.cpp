@@ -7,7 +7,6 @@
 
 #include "core/chat/message.hpp"
 #include "core/obs/log.hpp"
-#include "core/store/database_pool.hpp"
 #include "core/store/room_repository.hpp"
 #include "core/store/sql_rows.hpp"
 
@@ -20,7 +19,7 @@ constexpr auto kRetryDelay = std::chrono::seconds(1);
 }  // namespace
 
 Notifier::Notifier(bus::NatsClient& nats, std::string database_url, std::string durable)
-    : nats_(nats), database_url_(std::move(database_url)), durable_(std::move(durable)) {}
+    : nats_(nats), durable_(std::move(durable)), db_(std::move(database_url)) {}
 
 Notifier::~Notifier() { stop(); }
 
@@ -33,9 +32,7 @@ Result<void> Notifier::start() {
   auto consumer = bus::PullConsumer::open(nats_, bus::kMessagesStream, durable_, 5000);
   if (!consumer) return tl::unexpected(consumer.error());
   consumer_ = std::move(*consumer);
-  auto conn = store::open_connection(database_url_);
-  if (!conn) return tl::unexpected(conn.error());
-  conn_ = std::move(*conn);
+  if (auto conn = db_.get(); !conn) return tl::unexpected(conn.error());
   thread_ = std::thread([this] { run(); });
   return {};
 }
@@ -86,15 +83,12 @@ bool Notifier::notify(std::vector<bus::MsgPtr>& batch) {
     messages.emplace_back(msg.get(), std::move(*m));
   }
   if (messages.empty()) return true;
-  if (!conn_ || !conn_->is_open()) {
-    auto conn = store::open_connection(database_url_);
-    if (!conn) return false;
-    conn_ = std::move(*conn);
-  }
+  auto conn = db_.get();
+  if (!conn) return false;
   auto members = store::in_transaction<std::map<std::string, std::vector<std::int64_t>>>(
-      conn_.get(), [&](pqxx::work& tx) { return store::RoomRepository(tx).active_members(room_ids); });
+      *conn, [&](pqxx::work& tx) { return store::RoomRepository(tx).active_members(room_ids); });
   if (!members) {
-    if (members.error().code == Errc::unavailable) conn_.reset();
+    if (members.error().code == Errc::unavailable) db_.reset();
     return false;
   }
   for (auto& [msg, m] : messages) {

@@ -16,14 +16,8 @@
 
 #include "core/bus/nats_client.hpp"
 #include "core/bus/streams.hpp"
+#include "core/store/lazy_connection.hpp"
 #include "daemon/notify/presence_tracker.hpp"
-
-namespace pqxx {
-template <typename CONNECTPOLICY>
-class basic_connection_base;
-class connect_direct;
-using connection = basic_connection_base<connect_direct>;
-}  // namespace pqxx
 
 namespace parkchat::notify {
 
@@ -45,12 +39,11 @@ class Notifier {
   bool first_time(const std::string& message_id);
 
   bus::NatsClient& nats_;
-  std::string database_url_;
   std::string durable_;
   PresenceTracker presence_;
   std::optional<bus::Subscription> presence_sub_;
   std::unique_ptr<bus::PullConsumer> consumer_;
-  std::unique_ptr<pqxx::connection> conn_;
+  store::LazyConnection db_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -8,7 +8,6 @@
 
 #include "core/chat/message.hpp"
 #include "core/obs/log.hpp"
-#include "core/store/database_pool.hpp"
 #include "core/store/message_repository.hpp"
 #include "core/store/sql_rows.hpp"
 
@@ -22,7 +21,7 @@ constexpr std::size_t kQueuedBatches = 2;
 }  // namespace
 
 MessagePersister::MessagePersister(bus::NatsClient& nats, std::string database_url, PersisterOptions options)
-    : nats_(nats), database_url_(std::move(database_url)), options_(std::move(options)) {}
+    : nats_(nats), options_(std::move(options)), db_(std::move(database_url)) {}
 
 MessagePersister::~MessagePersister() { stop(); }
 
@@ -30,9 +29,7 @@ Result<void> MessagePersister::start() {
   auto consumer = bus::PullConsumer::open(nats_, bus::kMessagesStream, options_.durable, 10 * options_.batch);
   if (!consumer) return tl::unexpected(consumer.error());
   consumer_ = std::move(*consumer);
-  auto conn = store::open_connection(database_url_);
-  if (!conn) return tl::unexpected(conn.error());
-  conn_ = std::move(*conn);
+  if (auto conn = db_.get(); !conn) return tl::unexpected(conn.error());
   writer_ = std::thread([this] { write_loop(); });
   fetcher_ = std::thread([this] { fetch_loop(); });
   return {};
@@ -120,19 +117,12 @@ MessagePersister::Prepared MessagePersister::prepare(std::vector<bus::MsgPtr> ba
 
 bool MessagePersister::write(Prepared& batch) {
   auto log = obs::logger("service");
-  if (!conn_ || !conn_->is_open()) {
-    auto conn = store::open_connection(database_url_);
-    if (!conn) {
-      log->warn("database unavailable; {} message(s) wait err={}", batch.messages.size(), conn.error().message);
-      conn_.reset();
-      return false;
-    }
-    conn_ = std::move(*conn);
-  }
+  auto conn = db_.get();
+  if (!conn) return false;  // logged by LazyConnection; the batch waits for redelivery
   auto outcome = store::in_transaction<store::BatchOutcome>(
-      conn_.get(), [&](pqxx::work& tx) { return store::MessageRepository(tx).insert_batch(batch.rows_json); });
+      *conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).insert_batch(batch.rows_json); });
   if (!outcome) {
-    if (outcome.error().code == Errc::unavailable) conn_.reset();
+    if (outcome.error().code == Errc::unavailable) db_.reset();
     log->warn("batch not stored size={} err={}", batch.created.size(), outcome.error().message);
     return false;
   }
@@ -144,7 +134,7 @@ bool MessagePersister::write(Prepared& batch) {
   // Derived state, in its own short transaction so that parallel writers do not queue on the
   // room rows while inserting. A failure here only delays updated_at until the next message.
   auto bumped = store::in_transaction<void>(
-      conn_.get(), [&](pqxx::work& tx) { return store::MessageRepository(tx).bump_rooms(batch.newest_json); });
+      *conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).bump_rooms(batch.newest_json); });
   if (!bumped) log->warn("rooms' updated_at not moved err={}", bumped.error().message);
   if (options_.on_stored) {
     for (Micros c : batch.created) options_.on_stored(c, committed);

@@ -22,13 +22,7 @@
 #include "core/base/clock.hpp"
 #include "core/bus/nats_client.hpp"
 #include "core/bus/streams.hpp"
-
-namespace pqxx {
-template <typename CONNECTPOLICY>
-class basic_connection_base;
-class connect_direct;
-using connection = basic_connection_base<connect_direct>;
-}  // namespace pqxx
+#include "core/store/lazy_connection.hpp"
 
 namespace parkchat::service {
 
@@ -71,10 +65,9 @@ class MessagePersister {
   void wait_before_retry(std::chrono::milliseconds delay);
 
   bus::NatsClient& nats_;
-  std::string database_url_;
   PersisterOptions options_;
   std::unique_ptr<bus::PullConsumer> consumer_;
-  std::unique_ptr<pqxx::connection> conn_;
+  store::LazyConnection db_;
   std::thread fetcher_;
   std::thread writer_;
   std::mutex mutex_;

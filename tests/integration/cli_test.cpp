@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/auth/token.hpp"
 #include "core/base/version.hpp"
+#include "tests/support/test_stack.hpp"
 #include "tests/support/run_parkchat.hpp"
 
 namespace parkchat::testing {
@@ -30,11 +32,29 @@ TEST(CliTest, EverySubcommandHasHelpWithAnExample) {
 }
 
 TEST(CliTest, UnbuiltSubcommandsSaySoAndExitOne) {
-  for (const char* command : {"send", "tail", "stats", "simulate", "token"}) {
+  for (const char* command : {"send", "tail", "stats", "simulate"}) {
     auto r = run_parkchat({command});
     EXPECT_EQ(r.exit_code, 1) << command;
     EXPECT_NE(r.err.find("not built yet"), std::string::npos) << command << ": " << r.err;
   }
+}
+
+TEST(CliTest, TokenMintsAVerifiableTokenWithTheConfiguredSecret) {
+  auto minted = run_parkchat({"token", "--user", "4", "--name", "Kim", "--ttl", "1h"}, {"PARKCHAT_JWT_SECRET=s3cret"});
+  ASSERT_EQ(minted.exit_code, 0) << minted.err;
+  std::string token = minted.out.substr(0, minted.out.find('\n'));
+  auto identity = auth::verify_token(token, "s3cret");
+  ASSERT_TRUE(identity) << identity.error().message;
+  EXPECT_EQ(identity->user_id, 4);
+  EXPECT_EQ(identity->name, "Kim");
+  EXPECT_FALSE(auth::verify_token(token, "another"));
+
+  ScratchDir empty;
+  auto no_secret = run_parkchat({"token", "--user", "4", "--data-dir", empty.path().string()});
+  EXPECT_EQ(no_secret.exit_code, 1);
+  EXPECT_NE(no_secret.err.find("jwt-secret"), std::string::npos) << no_secret.err;
+  EXPECT_EQ(run_parkchat({"token", "--user", "4", "--ttl", "soon"}, {"PARKCHAT_JWT_SECRET=x"}).exit_code, 2);
+  EXPECT_EQ(run_parkchat({"token"}, {"PARKCHAT_JWT_SECRET=x"}).exit_code, 2);
 }
 
 TEST(CliTest, UsageErrorsExitTwo) {

@@ -31,6 +31,31 @@ class JetStreamTest : public ::testing::Test {
   std::string room_;
 };
 
+TEST_F(JetStreamTest, StreamsAreBroughtUpToDate) {
+  // A CHAT_TYPING made by someone else, with a longer max age and one subject too many.
+  js_DeleteStream(chat_.nats().jetstream(), bus::kTypingStream, nullptr, nullptr);
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = bus::kTypingStream;
+  const char* subjects[] = {"chat.room.*.typing", "chat.extra.typing"};
+  config.Subjects = subjects;
+  config.SubjectsLen = 2;
+  config.MaxAge = 3600LL * 1000 * 1000 * 1000;
+  config.Storage = js_MemoryStorage;
+  ASSERT_EQ(js_AddStream(nullptr, chat_.nats().jetstream(), &config, nullptr, nullptr), NATS_OK);
+
+  ASSERT_TRUE(bus::ensure_streams(chat_.nats()));
+  jsStreamInfo* info = nullptr;
+  ASSERT_EQ(js_GetStreamInfo(&info, chat_.nats().jetstream(), bus::kTypingStream, nullptr, nullptr), NATS_OK);
+  EXPECT_EQ(info->Config->MaxAge, 10LL * 1000 * 1000 * 1000);
+  EXPECT_EQ(info->Config->SubjectsLen, 1);
+  jsStreamInfo_Destroy(info);
+  ASSERT_EQ(js_GetStreamInfo(&info, chat_.nats().jetstream(), bus::kMessagesStream, nullptr, nullptr), NATS_OK);
+  EXPECT_EQ(info->Config->Storage, js_FileStorage);
+  EXPECT_EQ(info->Config->SubjectsLen, 2);
+  jsStreamInfo_Destroy(info);
+}
+
 TEST_F(JetStreamTest, PublishedMessagesAreStoredOnceAndMoveTheRoomForward) {
   std::vector<json> sent;
   for (int i = 0; i < 200; ++i) sent.push_back(ChatHarness::message(room_, 1 + i % 3, "m" + std::to_string(i)));

@@ -194,6 +194,17 @@ TEST_F(RoomsTest, BookingRoomFollowsTheBookingsEvents) {
   EXPECT_EQ(history["messages"][1]["content"], "see you there");
 }
 
+TEST_F(RoomsTest, TwoServiceProcessesShareTheRequests) {
+  // A second service on the same NATS joins queue group chat-service; each request goes to one.
+  service::ChatService second(chat_.nats(), chat_.pool());
+  ASSERT_TRUE(second.start());
+  auto room = group(1, {2});
+  for (int i = 0; i < 60; ++i) chat_.call("chat.rooms.get", {{"roomId", room["id"]}, {"userId", 1}});
+  second.stop();
+  EXPECT_GT(second.handled(), 0u);
+  EXPECT_LT(second.handled(), 61u);
+}
+
 TEST_F(RoomsTest, BadPayloadsAreValidationErrors) {
   for (const char* subject : {"chat.rooms.list", "chat.rooms.get", "chat.rooms.create", "chat.rooms.removeMember",
                               "chat.rooms.addMembers", "chat.messages.list", "chat.messages.save",

@@ -45,6 +45,7 @@ class ChatHarness {
   std::string scalar(const std::string& sql);
   const ScratchDatabase& db() const { return db_; }
   bus::NatsClient& nats() { return *nats_; }
+  store::DatabasePool& pool() { return *pool_; }
 
   // A message JSON for `room` from `sender`, as a gateway would publish it.
   static nlohmann::json message(const std::string& room, std::int64_t sender, const std::string& content);
