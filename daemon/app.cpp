@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/base/version.hpp"
+#include "core/bus/async_requester.hpp"
 #include "core/bus/nats_client.hpp"
 #include "core/bus/streams.hpp"
 #include "core/config/data_dir.hpp"
@@ -16,10 +17,15 @@
 #include "core/store/database_url.hpp"
 #include "core/store/database_pool.hpp"
 #include "core/store/migrator.hpp"
+#include "core/obs/metrics.hpp"
+#include "daemon/api/ops_endpoints.hpp"
+#include "daemon/api/rest_api.hpp"
+#include "daemon/api/rest_routes.hpp"
 #include "daemon/notify/notifier.hpp"
 #include "daemon/roles.hpp"
 #include "daemon/service/chat_service.hpp"
 #include "daemon/service/message_persister.hpp"
+#include "daemon/web/http_server.hpp"
 
 namespace parkchat::daemon {
 namespace {
@@ -108,10 +114,17 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
   std::unique_ptr<service::ChatService> chat_service;
   std::unique_ptr<service::MessagePersister> persister;
   std::unique_ptr<notify::Notifier> notifier;
+  std::unique_ptr<bus::AsyncRequester> requester;
+  obs::Registry metrics;
+  std::unique_ptr<api::RestApi> rest;
+  std::unique_ptr<api::OpsEndpoints> ops;
+  std::unique_ptr<web::HttpServer> http;
   StopStack role_stops;  // after the pointers above: stops run while they exist
   const bool run_service = roles->count(Role::service) != 0;
   const bool run_notify = roles->count(Role::notify) != 0;
-  if (run_service || run_notify) {
+  const bool run_api = roles->count(Role::api) != 0;
+  const auto started_at = std::chrono::steady_clock::now();
+  if (run_service || run_notify || run_api) {
     auto connected = bus::NatsClient::connect(nats_url, "parkchat-serve");
     if (!connected) return fatal(connected.error().message);
     nats = std::move(*connected);
@@ -138,8 +151,49 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
   std::string running;
   std::string unbuilt;
   for (Role role : *roles) {
-    std::string& list = role == Role::service || role == Role::notify ? running : unbuilt;
+    std::string& list = role == Role::gateway ? unbuilt : running;
     list += (list.empty() ? "" : ",") + std::string(role_name(role));
+  }
+  std::string listening;
+  if (run_api) {
+    auto opened = bus::AsyncRequester::open(*nats);
+    if (!opened) return fatal("api: " + opened.error().message);
+    requester = std::move(*opened);
+    role_stops.push([&] { requester.reset(); });
+    rest = std::make_unique<api::RestApi>(*requester, metrics, api::RestApiOptions{*secret});
+    ops = std::make_unique<api::OpsEndpoints>(requester.get(), metrics, [&] {
+      nlohmann::json stats = {
+          {"version", kVersion},
+          {"pid", ::getpid()},
+          {"roles", running},
+          {"uptimeSeconds", std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_at).count()},
+          {"nats", {{"url", nats_url}, {"connected", nats->connected()}}}};
+      if (chat_service) stats["service"] = {{"requestsHandled", chat_service->handled()}};
+      if (persister) stats["persister"] = {{"stored", persister->stored()}, {"rejected", persister->rejected()}};
+      if (notifier) stats["notify"] = {{"pushed", notifier->pushed()}};
+      return stats;
+    });
+    auto address = web::parse_listen_address(settings.value_or(config::Key::listen, "127.0.0.1:3003"));
+    if (!address) {
+      log->error("--listen: {}", address.error().message);
+      return 2;
+    }
+    web::HttpServerOptions http_options;
+    http_options.host = address->first;
+    http_options.port = address->second;
+    auto server = web::HttpServer::start(http_options, [&](web::HttpRequest request, web::Respond respond) {
+      if (request.path.rfind(api::kPrefix, 0) == 0) {
+        rest->handle(std::move(request), std::move(respond));
+      } else if (api::OpsEndpoints::serves(request.path)) {
+        ops->handle(request, std::move(respond));
+      } else {
+        respond(api::error_response({Errc::not_found, "no route " + request.method + " " + request.path}));
+      }
+    });
+    if (!server) return fatal(server.error().message);
+    http = std::move(*server);
+    role_stops.push([&] { http->stop(); });
+    listening = address->first + ":" + std::to_string(http->port());
   }
   const bool embedded_nats = stack && stack->nats();
   const bool embedded_pg = stack && stack->postgres();
@@ -149,9 +203,8 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
       << (embedded_pg ? "  (embedded, password in " + (stack->dir() / "pg-password").string() + ")" : "") << "\n"
       << "  schema      " << *migrations << " migration(s) applied\n"
       << "  roles       " << (running.empty() ? "none" : running) << " running"
-      << (unbuilt.empty() ? "" : "; " + unbuilt + " not built yet, nothing listens on " +
-                                     settings.value_or(config::Key::listen, ""))
-      << "\n"
+      << (unbuilt.empty() ? "" : "; " + unbuilt + " not built yet") << "\n"
+      << "  listening   " << (listening.empty() ? "no (no api role)" : "http://" + listening) << "\n"
       << "  token       parkchat token --user 1 --name Alice"
       << (settings.value(config::Key::jwt_secret) ? "" : "  (secret in " + (data_dir / "jwt-secret").string() + ")")
       << "\n"

@@ -5,10 +5,8 @@
 #include "core/obs/log.hpp"
 
 namespace parkchat::store {
-DatabasePool::DatabasePool(std::string url) : url_(std::move(url)) {}
-
 Result<std::unique_ptr<DatabasePool>> DatabasePool::open(const std::string& url, std::size_t size) {
-  std::unique_ptr<DatabasePool> pool(new DatabasePool(url));
+  std::unique_ptr<DatabasePool> pool(new DatabasePool());
   for (std::size_t i = 0; i < size; ++i) {
     pool->connections_.emplace_back(url);
     if (auto conn = pool->connections_.back().get(); !conn) return tl::unexpected(conn.error());

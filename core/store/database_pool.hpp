@@ -34,10 +34,9 @@ class DatabasePool {
   std::size_t queued() const;
 
  private:
-  explicit DatabasePool(std::string url);
+  DatabasePool() = default;
   void work(std::size_t index);
 
-  std::string url_;
   mutable std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<Job> jobs_;

@@ -112,7 +112,9 @@ Result<UnreadCounts> MessageRepository::unread(std::int64_t user) {
 }
 
 Result<BatchOutcome> MessageRepository::insert_batch(const std::string& messages_json) {
-  pqxx::row counts = tx_.exec_params1(
+  // The first row carries the count of messages dropped for unknown rooms; every other row is
+  // one newly inserted message (duplicates insert nothing and return nothing).
+  pqxx::result rows = tx_.exec_params(
       "WITH batch AS ("
       "  SELECT * FROM json_to_recordset($1::json) AS x(id uuid, \"roomId\" uuid, \"senderId\" bigint, "
       "    \"senderName\" text, content text, type text, \"createdAt\" timestamptz)), "
@@ -120,10 +122,20 @@ Result<BatchOutcome> MessageRepository::insert_batch(const std::string& messages
       "ins AS ("
       "  INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
       "  SELECT id, \"roomId\", \"senderId\", COALESCE(\"senderName\", ''), content, type, \"createdAt\" FROM known "
-      "  ON CONFLICT (id) DO NOTHING RETURNING 1) "
-      "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM batch) - (SELECT count(*) FROM known)",
+      "  ON CONFLICT (id) DO NOTHING RETURNING created_at) "
+      "SELECT true, (SELECT count(*) FROM batch) - (SELECT count(*) FROM known) "
+      "UNION ALL SELECT false, " PARKCHAT_MICROS("created_at") " FROM ins",
       messages_json);
-  return BatchOutcome{counts[0].as<std::int64_t>(), counts[1].as<std::int64_t>()};
+  BatchOutcome outcome;
+  for (const auto& row : rows) {
+    if (row[0].as<bool>()) {
+      outcome.unknown_room = row[1].as<std::int64_t>();
+    } else {
+      outcome.inserted_created.push_back(row[1].as<std::int64_t>());
+    }
+  }
+  outcome.inserted = static_cast<std::int64_t>(outcome.inserted_created.size());
+  return outcome;
 }
 
 Result<void> MessageRepository::bump_rooms(const std::string& newest_json) {

@@ -39,8 +39,9 @@ struct UnreadCounts {
 };
 
 struct BatchOutcome {
-  std::int64_t inserted = 0;      // new rows
-  std::int64_t unknown_room = 0;  // dropped: their room does not exist
+  std::int64_t inserted = 0;            // new rows
+  std::int64_t unknown_room = 0;        // dropped: their room does not exist
+  std::vector<Micros> inserted_created;  // createdAt of each new row
 };
 
 class MessageRepository {

@@ -17,7 +17,7 @@ namespace parkchat::service {
 // What a handler produced: the reply data (or error), and what to publish after commit.
 struct ChatService::Outcome {
   Result<nlohmann::json> reply = nlohmann::json();
-  std::vector<chat::Message> system_messages;
+  std::vector<chat::Message> to_publish;  // on the room's subject, after commit
   chat::RoomType room_type = chat::RoomType::group;
   std::optional<bool> duplicate;
 };
@@ -111,7 +111,20 @@ Outcome messages_save(pqxx::connection* conn, const nlohmann::json& p) {
   if (!saved) return failed(saved.error());
   nlohmann::json data = chat::to_json(saved->message);
   data["duplicate"] = saved->duplicate;
-  return Outcome{std::move(data), {}, saved->room_type, saved->duplicate};
+  // Published like a gateway's message, so that every gateway delivers it (the REST fallback);
+  // a duplicate was published the first time.
+  std::vector<chat::Message> publish;
+  if (!saved->duplicate) publish.push_back(saved->message);
+  return Outcome{std::move(data), std::move(publish), saved->room_type, saved->duplicate};
+}
+
+Outcome health(pqxx::connection* conn, const nlohmann::json&) {
+  auto checked = in_transaction<void>(conn, [](pqxx::work& tx) -> Result<void> {
+    tx.exec("SELECT 1");
+    return {};
+  });
+  if (!checked) return failed(checked.error());
+  return Outcome{nlohmann::json{{"database", "ok"}}, {}, {}, {}};
 }
 
 Outcome messages_mark_read(pqxx::connection* conn, const nlohmann::json& p) {
@@ -172,6 +185,7 @@ constexpr Route kRoutes[] = {
     {"booking.created", booking_changed},
     {"booking.updated", booking_changed},
     {"booking.cancelled", booking_cancelled},
+    {"chat.health", health},
 };
 
 }  // namespace
@@ -201,15 +215,15 @@ void ChatService::dispatch(Handler handler, bus::MsgPtr msg) {
     nlohmann::json reply = outcome.reply ? proto::ok_envelope(std::move(*outcome.reply)) : proto::error_envelope(outcome.reply.error());
     if (outcome.duplicate) reply["duplicate"] = *outcome.duplicate;
     nats_.respond(shared.get(), reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    publish_system_messages(outcome);
+    publish_messages(outcome);
     handled_.fetch_add(1, std::memory_order_relaxed);
   });
 }
 
-void ChatService::publish_system_messages(const Outcome& outcome) {
-  for (const chat::Message& m : outcome.system_messages) {
+void ChatService::publish_messages(const Outcome& outcome) {
+  for (const chat::Message& m : outcome.to_publish) {
     auto published = nats_.publish_durable(chat::message_subject(outcome.room_type, m.room_id), chat::to_json(m).dump(), m.id);
-    if (!published) obs::logger("service")->warn("system message not published id={} err={}", m.id, published.error().message);
+    if (!published) obs::logger("service")->warn("message not published id={} err={}", m.id, published.error().message);
   }
 }
 

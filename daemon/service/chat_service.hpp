@@ -2,8 +2,9 @@
 // The `service` role's request/reply side: every chat.rooms.* and chat.messages.* subject of
 // CONTRACT §5 and the booking.* events, in queue group `chat-service`, so that several service
 // processes share the load. A request is parsed on the nats.c thread that delivers it and run
-// on a database worker; replies are the envelope of CONTRACT §3. SYSTEM messages that a change
-// writes are published on the room's subject after commit, so that gateways deliver them.
+// on a database worker; replies are the envelope of CONTRACT §3. Messages that a request writes
+// (SYSTEM messages of membership changes, messages saved through chat.messages.save) are
+// published on the room's subject after commit, so that gateways deliver them.
 
 #include <atomic>
 #include <memory>
@@ -37,7 +38,7 @@ class ChatService {
  private:
   using Handler = Outcome (*)(pqxx::connection* conn, const nlohmann::json& payload);
   void dispatch(Handler handler, bus::MsgPtr msg);
-  void publish_system_messages(const Outcome& outcome);
+  void publish_messages(const Outcome& outcome);
 
   bus::NatsClient& nats_;
   store::DatabasePool& db_;

@@ -105,7 +105,7 @@ MessagePersister::Prepared MessagePersister::prepare(std::vector<bus::MsgPtr> ba
     if (!ids.insert(message->id).second) continue;  // the same id twice in one batch
     Micros& room_newest = newest[message->room_id];
     room_newest = std::max(room_newest, message->created_at);
-    prepared.created.push_back(message->created_at);
+    ++prepared.rows;
     rows.push_back(chat::to_json(*message));
   }
   nlohmann::json newest_json = nlohmann::json::object();
@@ -123,7 +123,7 @@ bool MessagePersister::write(Prepared& batch) {
       *conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).insert_batch(batch.rows_json); });
   if (!outcome) {
     if (outcome.error().code == Errc::unavailable) db_.reset();
-    log->warn("batch not stored size={} err={}", batch.created.size(), outcome.error().message);
+    log->warn("batch not stored size={} err={}", batch.rows, outcome.error().message);
     return false;
   }
   if (outcome->unknown_room > 0) log->warn("messages for unknown rooms dropped count={}", outcome->unknown_room);
@@ -137,7 +137,7 @@ bool MessagePersister::write(Prepared& batch) {
       *conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).bump_rooms(batch.newest_json); });
   if (!bumped) log->warn("rooms' updated_at not moved err={}", bumped.error().message);
   if (options_.on_stored) {
-    for (Micros c : batch.created) options_.on_stored(c, committed);
+    for (Micros c : outcome->inserted_created) options_.on_stored(c, committed);
   }
   return true;
 }

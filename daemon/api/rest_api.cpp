@@ -1,0 +1,96 @@
+#include "daemon/api/rest_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/auth/token.hpp"
+#include "core/proto/envelope.hpp"
+#include "daemon/api/rest_routes.hpp"
+
+namespace parkchat::api {
+namespace {
+
+// The token of an "Authorization: Bearer <token>" header; empty when there is none.
+std::string bearer_token(const std::string& header) {
+  if (header.size() < 7) return {};
+  std::string scheme = header.substr(0, 7);
+  for (char& c : scheme) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  if (scheme != "bearer ") return {};
+  std::size_t start = header.find_first_not_of(' ', 7);
+  return start == std::string::npos ? std::string() : header.substr(start);
+}
+
+}  // namespace
+
+web::HttpResponse error_response(const Error& error) {
+  return {http_status(error.code), proto::error_envelope(error).dump(), "application/json"};
+}
+
+RestApi::RestApi(bus::AsyncRequester& requester, obs::Registry& metrics, RestApiOptions options)
+    : requester_(requester), metrics_(metrics), options_(std::move(options)) {}
+
+web::Respond RestApi::measured(const std::string& route, web::Respond respond) {
+  const auto started = std::chrono::steady_clock::now();
+  return [this, route, started, respond = std::move(respond)](web::HttpResponse response) {
+    const std::string labels = "route=\"" + obs::label_value(route) + "\"";
+    metrics_.counter("parkchat_http_requests_total", "REST requests by route and status",
+                     labels + ",status=\"" + std::to_string(response.status) + "\"")
+        .add();
+    metrics_.histogram("parkchat_http_request_duration_seconds", "REST request latency by route", labels)
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    respond(std::move(response));
+  };
+}
+
+void RestApi::handle(web::HttpRequest request, web::Respond respond) {
+  const std::string path = request.path.substr(std::string(kPrefix).size());
+  if (request.body.size() > options_.max_body_bytes) {
+    measured("too large", std::move(respond))(error_response(
+        {Errc::payload_too_large, "request body of " + std::to_string(request.body.size()) + " bytes; at most " +
+                                      std::to_string(options_.max_body_bytes) + " are accepted"}));
+    return;
+  }
+  const std::string token = bearer_token(request.header("authorization"));
+  if (token.empty()) {
+    measured("unauthorized", std::move(respond))(
+        error_response({Errc::unauthorized, "missing Authorization: Bearer token"}));
+    return;
+  }
+  auto caller = auth::verify_token(token, options_.jwt_secret);
+  if (!caller) {
+    measured("unauthorized", std::move(respond))(error_response(caller.error()));
+    return;
+  }
+  nlohmann::json body = nlohmann::json::object();
+  if (!request.body.empty() && request.method != "GET" && request.method != "DELETE") {
+    body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      measured("bad body", std::move(respond))(error_response({Errc::validation, "body must be a JSON object"}));
+      return;
+    }
+  }
+  auto call = route(request.method, path, request.query, body, *caller);
+  if (!call) {
+    measured("unmatched", std::move(respond))(error_response(call.error()));
+    return;
+  }
+  const int success_status = call->success_status;
+  requester_.request(call->subject, call->payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                     options_.timeout,
+                     [respond = measured(call->route, std::move(respond)), success_status](Result<std::string> reply) {
+                       if (!reply) {
+                         respond(error_response(reply.error()));
+                         return;
+                       }
+                       auto envelope = nlohmann::json::parse(*reply, nullptr, false);
+                       auto data = proto::open_envelope(envelope);
+                       if (!data) {
+                         respond({http_status(data.error().code), *reply, "application/json"});
+                         return;
+                       }
+                       // The same message id again: the stored message, 200 rather than 201.
+                       const bool duplicate = envelope.value("duplicate", false);
+                       respond({duplicate ? 200 : success_status, *reply, "application/json"});
+                     });
+}
+
+}  // namespace parkchat::api

@@ -1,0 +1,32 @@
+#pragma once
+// The REST routes of CONTRACT §3, each the NATS request it stands for. Pure: the user comes from
+// the verified token only, never from the body or the path.
+
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/auth/token.hpp"
+#include "core/base/error.hpp"
+
+namespace parkchat::api {
+
+inline constexpr const char* kPrefix = "/api/user/chat";
+
+struct ServiceCall {
+  std::string route;    // for metrics, e.g. "GET /rooms/:id"
+  std::string subject;  // e.g. chat.rooms.get
+  nlohmann::json payload;
+  int success_status = 200;
+};
+
+// The call for `method path` (path below kPrefix, e.g. "/rooms/abc/messages"); NOT_FOUND for an
+// unknown route, VALIDATION for a bad query.
+Result<ServiceCall> route(const std::string& method, const std::string& path, const std::string& query,
+                          const nlohmann::json& body, const auth::Identity& caller);
+
+// a=1&b=x%20y → {a: "1", b: "x y"}; malformed escapes are kept as they are.
+std::map<std::string, std::string> parse_query(const std::string& query);
+
+}  // namespace parkchat::api
