@@ -48,6 +48,10 @@ ChatHarness::~ChatHarness() {
   if (pool_) pool_->stop();
 }
 
+void ChatHarness::stop_service() {
+  if (service_) service_->stop();
+}
+
 void ChatHarness::start_persister() {
   service::PersisterOptions options;
   options.on_stored = [this](Micros, Micros) {

@@ -34,6 +34,8 @@ class ChatHarness {
   // Publishes a message as a gateway would: on its room's subject, Nats-Msg-Id = id.
   void publish_message(const nlohmann::json& message, bool direct = false);
 
+  // Stops the request/reply service, as if no service process ran.
+  void stop_service();
   void start_persister();
   void stop_persister();
   // Waits until the persisters of this harness have committed `count` messages (or fails).

@@ -1,0 +1,27 @@
+#pragma once
+// A plain HTTP/1.1 client for tests (Boost.Beast, synchronous, one connection per request).
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace parkchat::testing {
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+  std::string error;  // set when no response came
+
+  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+  std::string code() const;  // error.code of an envelope, "" otherwise
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+HttpResult http_request(int port, const std::string& method, const std::string& target, const std::string& body = "",
+                        const Headers& headers = {});
+
+}  // namespace parkchat::testing
