@@ -52,12 +52,11 @@ Subscription::~Subscription() { close(); }
 void Subscription::close() {
   if (sub_ == nullptr) return;
   // Drain: deliver what is already queued, stop, and wait for the last callback to return
-  // before the handler it uses is freed.
-  if (natsSubscription_Drain(sub_) == NATS_OK) {
-    natsSubscription_WaitForDrainCompletion(sub_, 10000);
-  } else {
-    natsSubscription_Unsubscribe(sub_);
-  }
+  // before the handler it uses is freed. Draining needs the server; without one, unsubscribe
+  // (which also waits for a running callback when the subscription is destroyed).
+  const bool drained = natsSubscription_IsValid(sub_) && natsSubscription_Drain(sub_) == NATS_OK &&
+                       natsSubscription_WaitForDrainCompletion(sub_, 5000) == NATS_OK;
+  if (!drained) natsSubscription_Unsubscribe(sub_);
   natsSubscription_Destroy(sub_);
   sub_ = nullptr;
 }

@@ -42,7 +42,7 @@ Result<std::unique_ptr<NatsServer>> NatsServer::start(const NatsServerOptions& o
   if (auto prepared = prepare_dir(options.store_dir, options.run_as); !prepared) return tl::unexpected(prepared.error());
 
   for (int attempt = 1;; ++attempt) {
-    auto port = free_loopback_port();
+    auto port = options.port > 0 ? Result<int>(options.port) : free_loopback_port();
     if (!port) return tl::unexpected(port.error());
     SpawnOptions spawn;
     spawn.argv = {*binary, "-a", "127.0.0.1", "-p", std::to_string(*port), "-js", "-sd", options.store_dir.string(),
@@ -65,7 +65,7 @@ Result<std::unique_ptr<NatsServer>> NatsServer::start(const NatsServerOptions& o
                                          std::to_string(kStartTimeout.count()) + " s; its log " + options.log_path + ":" +
                                          tail_of_file(options.log_path));
     }
-    if (attempt < kPortAttempts && file_mentions(options.log_path, "address already in use")) continue;
+    if (options.port == 0 && attempt < kPortAttempts && file_mentions(options.log_path, "address already in use")) continue;
     return fail(Errc::unavailable, "nats-server on 127.0.0.1:" + std::to_string(*port) + " exited with status " +
                                        std::to_string(*child->poll()) + "; its log " + options.log_path + ":" +
                                        tail_of_file(options.log_path));

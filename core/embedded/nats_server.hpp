@@ -16,6 +16,7 @@ struct NatsServerOptions {
   std::filesystem::path store_dir;  // JetStream store
   std::string log_path;
   std::optional<RunAs> run_as;
+  int port = 0;  // 0: a free port; otherwise this one (to restart a server where clients expect it)
 };
 
 class NatsServer {

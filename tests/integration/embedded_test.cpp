@@ -11,6 +11,7 @@
 #include "core/config/data_dir.hpp"
 #include "core/embedded/local_stack.hpp"
 #include "core/store/pg_connection.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/run_parkchat.hpp"
 #include "tests/support/test_stack.hpp"
 
@@ -87,10 +88,12 @@ class ServeTest : public ::testing::Test {
  protected:
   // Starts `parkchat serve` with the extra args and waits for its ready line.
   void start(std::vector<std::string> args) {
-    args.insert(args.begin(), {"serve", "--data-dir", (dir_.path() / "data").string()});
+    args.insert(args.begin(), {"serve", "--data-dir", (dir_.path() / "data").string(), "--listen", "127.0.0.1:0"});
     serve_.emplace(start_parkchat(args, (dir_.path() / "serve.err").string()));
     output_ = read_until(serve_->stdout_fd(), "ready", 120s);
     ASSERT_FALSE(output_.empty()) << "serve did not become ready; stderr:\n" << stderr_text();
+    auto at = output_.find("http://127.0.0.1:");
+    if (at != std::string::npos) port_ = std::atoi(output_.c_str() + at + 17);
   }
 
   std::string stderr_text() {
@@ -101,6 +104,7 @@ class ServeTest : public ::testing::Test {
   ScratchDir dir_;
   std::optional<embedded::ChildProcess> serve_;
   std::string output_;
+  int port_ = 0;  // of the HTTP listener, when serve runs the api role
 };
 
 TEST_F(ServeTest, EmbeddedDefaultAppliesTheSchemaAndStopsCleanlyOnSigint) {
@@ -113,6 +117,10 @@ TEST_F(ServeTest, EmbeddedDefaultAppliesTheSchemaAndStopsCleanlyOnSigint) {
   EXPECT_TRUE(nats_answers(running->nats_url));
   EXPECT_EQ(query(running->database_url, "SELECT min(name) FROM schema_migrations"), "chat_schema");
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "data" / "jwt-secret"));
+  ASSERT_GT(port_, 0) << output_;
+  EXPECT_EQ(http_request(port_, "GET", "/healthz").status, 200);
+  auto ready = http_request(port_, "GET", "/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
 
   // migrate finds the running embedded database through the data dir.
   auto status = run_parkchat({"migrate", "status", "--data-dir", (dir_.path() / "data").string()});

@@ -7,13 +7,17 @@
 
 namespace parkchat::testing {
 
-ApiHarness::ApiHarness(std::chrono::milliseconds request_timeout) { set_up(request_timeout); }
+ApiHarness::ApiHarness(std::chrono::milliseconds request_timeout, std::chrono::milliseconds reply_timeout,
+                       std::string nats_url)
+    : chat_(std::move(nats_url)) {
+  set_up(request_timeout, reply_timeout);
+}
 
-void ApiHarness::set_up(std::chrono::milliseconds request_timeout) {
+void ApiHarness::set_up(std::chrono::milliseconds request_timeout, std::chrono::milliseconds reply_timeout) {
   auto requester = bus::AsyncRequester::open(chat_.nats());
   ASSERT_TRUE(requester) << requester.error().message;
   requester_ = std::move(*requester);
-  rest_ = std::make_unique<api::RestApi>(*requester_, metrics_, api::RestApiOptions{kApiSecret});
+  rest_ = std::make_unique<api::RestApi>(*requester_, metrics_, api::RestApiOptions{kApiSecret, reply_timeout});
   ops_ = std::make_unique<api::OpsEndpoints>(requester_.get(), metrics_, [] { return nlohmann::json{{"version", "test"}}; });
   web::HttpServerOptions options;
   options.port = 0;

@@ -19,7 +19,10 @@ inline constexpr const char* kApiSecret = "api-test-secret";
 
 class ApiHarness {
  public:
-  explicit ApiHarness(std::chrono::milliseconds request_timeout = std::chrono::seconds(10));
+  // `request_timeout`: how long a client may take to send a request; `reply_timeout`: how long
+  // the API waits for the service.
+  explicit ApiHarness(std::chrono::milliseconds request_timeout = std::chrono::seconds(10),
+                      std::chrono::milliseconds reply_timeout = std::chrono::seconds(5), std::string nats_url = "");
   ~ApiHarness();
 
   int port() const { return http_->port(); }
@@ -31,7 +34,7 @@ class ApiHarness {
   HttpResult get(const std::string& target) { return http_request(port(), "GET", target); }
 
  private:
-  void set_up(std::chrono::milliseconds request_timeout);
+  void set_up(std::chrono::milliseconds request_timeout, std::chrono::milliseconds reply_timeout);
 
   ChatHarness chat_;
   obs::Registry metrics_;

@@ -17,9 +17,9 @@ void reset_streams(bus::NatsClient& nats) {
   ASSERT_TRUE(ensured) << ensured.error().message;
 }
 
-ChatHarness::ChatHarness() { set_up(); }
+ChatHarness::ChatHarness(std::string nats_url) { set_up(nats_url); }
 
-void ChatHarness::set_up() {
+void ChatHarness::set_up(const std::string& nats_url) {
   {
     auto conn = store::PgConnection::connect(db_.url());
     ASSERT_TRUE(conn) << conn.error().message;
@@ -29,7 +29,7 @@ void ChatHarness::set_up() {
     auto applied = migrator.up(std::nullopt, store::DryRun::no);
     ASSERT_TRUE(applied) << applied.error().message;
   }
-  auto nats = bus::NatsClient::connect(TestStack::get().nats_url(), "parkchat-test");
+  auto nats = bus::NatsClient::connect(nats_url.empty() ? TestStack::get().nats_url() : nats_url, "parkchat-test");
   ASSERT_TRUE(nats) << nats.error().message;
   nats_ = std::move(*nats);
   reset_streams(*nats_);

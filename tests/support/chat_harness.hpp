@@ -20,7 +20,8 @@ namespace parkchat::testing {
 
 class ChatHarness {
  public:
-  ChatHarness();
+  // On the binary's NATS, or on the one at `nats_url`.
+  explicit ChatHarness(std::string nats_url = "");
   ~ChatHarness();
 
   // The reply envelope of a request.
@@ -53,7 +54,7 @@ class ChatHarness {
   static nlohmann::json message(const std::string& room, std::int64_t sender, const std::string& content);
 
  private:
-  void set_up();  // gtest assertions cannot return from a constructor
+  void set_up(const std::string& nats_url);  // gtest assertions cannot return from a constructor
 
   ScratchDatabase db_;
   std::unique_ptr<bus::NatsClient> nats_;
