@@ -7,8 +7,11 @@
 
 #include <gtest/gtest.h>
 #include <nats/nats.h>
+#include <nlohmann/json.hpp>
 
 #include "core/config/data_dir.hpp"
+#include "core/base/version.hpp"
+#include "core/embedded/host.hpp"
 #include "core/embedded/local_stack.hpp"
 #include "core/store/pg_connection.hpp"
 #include "tests/support/http_client.hpp"
@@ -122,6 +125,15 @@ TEST_F(ServeTest, EmbeddedDefaultAppliesTheSchemaAndStopsCleanlyOnSigint) {
   auto ready = http_request(port_, "GET", "/readyz");
   EXPECT_EQ(ready.status, 200) << ready.body;
 
+  // stats reads the running server.
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  auto stats = run_parkchat({"stats", "--url", url});
+  EXPECT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_NE(stats.out.find("api,service,notify"), std::string::npos) << stats.out;
+  auto stats_json = run_parkchat({"stats", "--json"}, {"PARKCHAT_URL=" + url});
+  EXPECT_EQ(stats_json.exit_code, 0) << stats_json.err;
+  EXPECT_EQ(nlohmann::json::parse(stats_json.out, nullptr, false).value("version", ""), std::string(kVersion));
+
   // migrate finds the running embedded database through the data dir.
   auto status = run_parkchat({"migrate", "status", "--data-dir", (dir_.path() / "data").string()});
   EXPECT_EQ(status.exit_code, 0) << status.err;
@@ -134,6 +146,16 @@ TEST_F(ServeTest, EmbeddedDefaultAppliesTheSchemaAndStopsCleanlyOnSigint) {
   EXPECT_TRUE(gone(running->nats_pid));
   EXPECT_TRUE(gone(running->postgres_pid));
   EXPECT_FALSE(std::filesystem::exists(config::serve_state_path(dir_.path() / "data")));
+}
+
+TEST(StatsTest, AnUnreachableServerIsNamed) {
+  auto port = embedded::free_loopback_port();
+  ASSERT_TRUE(port);
+  const std::string url = "http://127.0.0.1:" + std::to_string(*port);
+  auto r = run_parkchat({"stats", "--url", url});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(url), std::string::npos) << r.err;
+  EXPECT_EQ(run_parkchat({"stats", "--url", "ftp://x"}).exit_code, 2);
 }
 
 TEST_F(ServeTest, KilledServeTakesItsServersWithIt) {
