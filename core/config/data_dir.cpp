@@ -12,27 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base/private_file.hpp"
 #include "core/base/random.hpp"
 
 namespace parkchat::config {
 namespace fs = std::filesystem;
 namespace {
-
-// Writes a private file atomically: a temporary file in the same dir, then rename.
-Result<void> write_private_file(const fs::path& path, const std::string& content) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  const fs::path tmp = path.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(Errc::unavailable, "cannot write " + tmp.string() + ": " + std::strerror(errno));
-  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-  ok = ::fsync(fd) == 0 && ok;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return fail(Errc::unavailable, "cannot write " + path.string() + ": " + std::strerror(errno));
-  }
-  return {};
-}
 
 fs::path data_dir_of(const Settings& settings) { return settings.value_or(Key::data_dir, "./.parkchat"); }
 

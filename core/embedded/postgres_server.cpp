@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/base/private_file.hpp"
 #include "core/base/random.hpp"
 #include "core/embedded/host.hpp"
 #include "core/store/pg_connection.hpp"
@@ -37,12 +38,7 @@ std::vector<std::string> debian_bin_dirs() {
 
 Result<std::string> write_password(const fs::path& path) {
   std::string password = random_hex(16);
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << password << "\n";
-    if (!out) return fail(Errc::unavailable, "cannot write " + path.string());
-  }
-  ::chmod(path.c_str(), 0600);
+  if (auto written = write_private_file(path, password + "\n"); !written) return tl::unexpected(written.error());
   return password;
 }
 
@@ -60,11 +56,7 @@ Result<void> initdb(const std::string& bin_dir, const PostgresServerOptions& opt
   if (auto prepared = prepare_dir(options.data_dir, options.run_as); !prepared) return prepared;
   // initdb reads the password from a file the service user can read; it lives only for the call.
   fs::path pwfile = options.data_dir.parent_path() / ".initdb-password";
-  {
-    std::ofstream out(pwfile, std::ios::trunc);
-    out << password << "\n";
-  }
-  ::chmod(pwfile.c_str(), 0600);
+  if (auto written = write_private_file(pwfile, password + "\n"); !written) return written;
   if (options.run_as) (void)!::chown(pwfile.c_str(), options.run_as->uid, options.run_as->gid);
   SpawnOptions spawn;
   spawn.argv = {bin_dir + "/initdb", "-D", options.data_dir.string(), "-U", kUser, "-A", "scram-sha-256",

@@ -102,7 +102,8 @@ TEST_F(ApiTest, EveryRouteAnswersWithTheEnvelopeAndItsStatus) {
 TEST_F(ApiTest, TheUserComesFromTheTokenNeverFromTheBody) {
   auto created = api_.api("POST", "/rooms", 1, R"({"type":"GROUP","participant_ids":[2],"userId":99,"user_id":98})");
   ASSERT_EQ(created.status, 201);
-  for (const auto& m : created.json()["data"]["members"]) {
+  const json room_json = created.json();
+  for (const auto& m : room_json["data"]["members"]) {
     EXPECT_NE(m["userId"], 99);
     if (m["userId"] == 1) {
       EXPECT_EQ(m["isAdmin"], true);
