@@ -79,6 +79,13 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
     return 2;
   }
 
+  // A bad listen address is a usage error, found before anything starts.
+  auto address = web::parse_listen_address(settings.value_or(config::Key::listen, "127.0.0.1:3003"));
+  if (!address) {
+    log->error("--listen: {}", address.error().message);
+    return 2;
+  }
+
   const std::filesystem::path data_dir = settings.value_or(config::Key::data_dir, "./.parkchat");
   std::string nats_url = settings.value_or(config::Key::nats_url, "");
   std::string database_url = settings.value_or(config::Key::database_url, "");
@@ -173,11 +180,6 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
       if (notifier) stats["notify"] = {{"pushed", notifier->pushed()}};
       return stats;
     });
-    auto address = web::parse_listen_address(settings.value_or(config::Key::listen, "127.0.0.1:3003"));
-    if (!address) {
-      log->error("--listen: {}", address.error().message);
-      return 2;
-    }
     web::HttpServerOptions http_options;
     http_options.host = address->first;
     http_options.port = address->second;

@@ -68,6 +68,10 @@ TEST(CliTest, UsageErrorsExitTwo) {
                                  "--database-url", "postgresql://127.0.0.1:1/x"});
   EXPECT_EQ(bad_roles.exit_code, 2);
   EXPECT_NE(bad_roles.err.find("mailer"), std::string::npos) << bad_roles.err;
+  auto bad_listen = run_parkchat({"serve", "--listen", "localhost", "--nats-url", "nats://127.0.0.1:1",
+                                  "--database-url", "postgresql://127.0.0.1:1/x"});
+  EXPECT_EQ(bad_listen.exit_code, 2);
+  EXPECT_NE(bad_listen.err.find("localhost"), std::string::npos) << bad_listen.err;
 }
 
 }  // namespace
