@@ -60,6 +60,24 @@ void print(const client::ServerUrl& server, const nlohmann::json& stats, const n
   if (stats.contains("notify")) {
     std::cout << "  pushed       " << number_at(stats, "notify", "pushed") << rate("notify", "pushed") << "\n";
   }
+  if (stats.contains("database") && stats["database"].is_object()) {
+    std::cout << "  rows         ";
+    for (const auto& [table, count] : stats["database"].items()) std::cout << table << " " << count << "  ";
+    std::cout << "\n";
+  }
+  if (stats.contains("streams") && stats["streams"].is_array()) {
+    for (const auto& stream : stats["streams"]) {
+      std::cout << "  stream       " << stream.value("name", "?") << ": " << stream.value("messages", 0) << " messages, "
+                << stream.value("bytes", 0) << " bytes";
+      const nlohmann::json consumers = stream.value("consumers", nlohmann::json::object());
+      for (const auto& [name, consumer] : consumers.items()) {
+        std::cout << "; " << name << " pending " << consumer.value("pending", 0) << " (unacked "
+                  << consumer.value("ackPending", 0) << ")";
+      }
+      std::cout << "\n";
+    }
+  }
+  if (stats.contains("serviceError")) std::cout << "  service      " << stats.value("serviceError", "") << "\n";
   std::cout.flush();
 }
 

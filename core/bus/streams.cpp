@@ -58,6 +58,28 @@ Result<void> ensure_streams(NatsClient& nats) {
   return {};
 }
 
+Result<std::vector<StreamReport>> report_streams(NatsClient& nats) {
+  std::vector<StreamReport> reports;
+  for (const char* stream : {kMessagesStream, kPresenceStream, kTypingStream}) {
+    jsStreamInfo* info = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus s = js_GetStreamInfo(&info, nats.jetstream(), stream, nullptr, &code);
+    if (s != NATS_OK) return tl::unexpected(nats_error(s, std::string("stream info of ") + stream));
+    StreamReport report{stream, info->State.Msgs, info->State.Bytes, {}};
+    jsStreamInfo_Destroy(info);
+    jsConsumerInfoList* consumers = nullptr;
+    if (js_Consumers(&consumers, nats.jetstream(), stream, nullptr, &code) == NATS_OK && consumers != nullptr) {
+      for (int i = 0; i < consumers->Count; ++i) {
+        const jsConsumerInfo* c = consumers->List[i];
+        report.consumers.push_back({c->Name != nullptr ? c->Name : "", c->NumPending, c->NumAckPending});
+      }
+      jsConsumerInfoList_Destroy(consumers);
+    }
+    reports.push_back(std::move(report));
+  }
+  return reports;
+}
+
 Result<std::unique_ptr<PullConsumer>> PullConsumer::open(NatsClient& nats, const std::string& stream,
                                                          const std::string& durable, int max_ack_pending) {
   jsConsumerConfig config;

@@ -18,6 +18,21 @@ inline constexpr const char* kTypingStream = "CHAT_TYPING";
 // storage up to date.
 Result<void> ensure_streams(NatsClient& nats);
 
+struct ConsumerReport {
+  std::string name;
+  std::uint64_t pending = 0;      // not yet delivered
+  std::int64_t ack_pending = 0;   // delivered, not yet acknowledged
+};
+struct StreamReport {
+  std::string name;
+  std::uint64_t messages = 0;
+  std::uint64_t bytes = 0;
+  std::vector<ConsumerReport> consumers;
+};
+// The state of the three streams and their consumers, for `parkchat stats`. Blocking (JetStream
+// API requests): call from a thread that may wait.
+Result<std::vector<StreamReport>> report_streams(NatsClient& nats);
+
 // A durable pull consumer (explicit acks) shared by every process that opens it by the same
 // name: each message goes to one of them, and back to another if not acked in time.
 class PullConsumer {

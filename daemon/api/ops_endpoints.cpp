@@ -23,7 +23,23 @@ void OpsEndpoints::handle(const web::HttpRequest& request, web::Respond respond)
   } else if (request.path == "/metrics") {
     respond({200, metrics_.render(), "text/plain; version=0.0.4"});
   } else if (request.path == "/stats") {
-    respond(json_response(200, stats_()));
+    nlohmann::json local = stats_();
+    if (requester_ == nullptr) {
+      respond(json_response(200, local));
+      return;
+    }
+    // Row counts and stream figures come from a service, which may block on them.
+    requester_->request("chat.stats", "{}", std::chrono::seconds(2), [respond, local](Result<std::string> reply) mutable {
+      auto data = reply ? proto::open_envelope(nlohmann::json::parse(*reply, nullptr, false))
+                        : Result<nlohmann::json>(tl::unexpected(reply.error()));
+      if (data && data->is_object()) {
+        local["database"] = data->value("database", nlohmann::json());
+        local["streams"] = data->value("streams", nlohmann::json());
+      } else {
+        local["serviceError"] = data ? "malformed reply" : data.error().message;
+      }
+      respond(json_response(200, local));
+    });
   } else if (requester_ == nullptr) {
     respond(json_response(503, {{"status", "not ready"}, {"nats", "not configured"}}));
   } else {

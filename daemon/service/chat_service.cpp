@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "core/base/uuid.hpp"
+#include "core/bus/streams.hpp"
 #include "core/chat/room.hpp"
 #include "core/obs/log.hpp"
 #include "core/proto/envelope.hpp"
@@ -15,6 +16,11 @@
 namespace parkchat::service {
 
 // What a handler produced: the reply data (or error), and what to publish after commit.
+struct ChatService::Context {
+  pqxx::connection* conn;  // null while the database is unavailable
+  bus::NatsClient& nats;
+};
+
 struct ChatService::Outcome {
   Result<nlohmann::json> reply = nlohmann::json();
   std::vector<chat::Message> to_publish;  // on the room's subject, after commit
@@ -34,7 +40,8 @@ Outcome from_change(const Result<store::RoomChange>& change, nlohmann::json repl
   return Outcome{std::move(reply), change->system_messages, change->room.type, {}};
 }
 
-Outcome rooms_list(pqxx::connection* conn, const nlohmann::json& p) {
+Outcome rooms_list(const ChatService::Context& context, const nlohmann::json& p) {
+  pqxx::connection* conn = context.conn;
   auto user = user_id(p);
   if (!user) return failed(user.error());
   auto rooms = in_transaction<std::vector<chat::Room>>(conn, [&](pqxx::work& tx) { return store::RoomRepository(tx).list(*user); });
@@ -44,7 +51,8 @@ Outcome rooms_list(pqxx::connection* conn, const nlohmann::json& p) {
   return Outcome{out, {}, {}, {}};
 }
 
-Outcome rooms_get(pqxx::connection* conn, const nlohmann::json& p) {
+Outcome rooms_get(const ChatService::Context& context, const nlohmann::json& p) {
+  pqxx::connection* conn = context.conn;
   auto room = room_id(p);
   if (!room) return failed(room.error());
   auto user = user_id(p);
@@ -54,7 +62,8 @@ Outcome rooms_get(pqxx::connection* conn, const nlohmann::json& p) {
   return Outcome{chat::to_json(*found), {}, {}, {}};
 }
 
-Outcome rooms_create(pqxx::connection* conn, const nlohmann::json& p) {
+Outcome rooms_create(const ChatService::Context& context, const nlohmann::json& p) {
+  pqxx::connection* conn = context.conn;
   auto request = create_room_request(p);
   if (!request) return failed(request.error());
   auto change = in_transaction<store::RoomChange>(conn, [&](pqxx::work& tx) { return store::RoomRepository(tx).create(*request); });
@@ -64,7 +73,8 @@ Outcome rooms_create(pqxx::connection* conn, const nlohmann::json& p) {
   return from_change(change, std::move(room));
 }
 
-Outcome rooms_add_members(pqxx::connection* conn, const nlohmann::json& p) {
+Outcome rooms_add_members(const ChatService::Context& context, const nlohmann::json& p) {
+  pqxx::connection* conn = context.conn;
   auto request = add_members_request(p);
   if (!request) return failed(request.error());
   auto change = in_transaction<store::RoomChange>(conn, [&](pqxx::work& tx) {
@@ -74,7 +84,8 @@ Outcome rooms_add_members(pqxx::connection* conn, const nlohmann::json& p) {
   return from_change(change, chat::to_json(change->room));
 }
 
-Outcome rooms_remove_member(pqxx::connection* conn, const nlohmann::json& p) {
+Outcome rooms_remove_member(const ChatService::Context& context, const nlohmann::json& p) {
+  pqxx::connection* conn = context.conn;
   auto room = room_id(p);
   if (!room) return failed(room.error());
   auto actor = user_id(p);
@@ -89,7 +100,8 @@ Outcome rooms_remove_member(pqxx::connection* conn, const nlohmann::json& p) {
   return from_change(change, std::move(reply));
 }
 
-Outcome messages_list(pqxx::connection* conn, const nlohmann::json& p) {
+Outcome messages_list(const ChatService::Context& context, const nlohmann::json& p) {
+  pqxx::connection* conn = context.conn;
   auto request = list_messages_request(p);
   if (!request) return failed(request.error());
   auto page = in_transaction<store::MessagePage>(conn, [&](pqxx::work& tx) {
@@ -104,7 +116,8 @@ Outcome messages_list(pqxx::connection* conn, const nlohmann::json& p) {
                  {}, {}, {}};
 }
 
-Outcome messages_save(pqxx::connection* conn, const nlohmann::json& p) {
+Outcome messages_save(const ChatService::Context& context, const nlohmann::json& p) {
+  pqxx::connection* conn = context.conn;
   auto message = save_message_request(p, now_micros());
   if (!message) return failed(message.error());
   auto saved = in_transaction<store::SavedMessage>(conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).save(*message); });
@@ -118,7 +131,8 @@ Outcome messages_save(pqxx::connection* conn, const nlohmann::json& p) {
   return Outcome{std::move(data), std::move(publish), saved->room_type, saved->duplicate};
 }
 
-Outcome health(pqxx::connection* conn, const nlohmann::json&) {
+Outcome health(const ChatService::Context& context, const nlohmann::json&) {
+  pqxx::connection* conn = context.conn;
   auto checked = in_transaction<void>(conn, [](pqxx::work& tx) -> Result<void> {
     tx.exec("SELECT 1");
     return {};
@@ -127,7 +141,8 @@ Outcome health(pqxx::connection* conn, const nlohmann::json&) {
   return Outcome{nlohmann::json{{"database", "ok"}}, {}, {}, {}};
 }
 
-Outcome messages_mark_read(pqxx::connection* conn, const nlohmann::json& p) {
+Outcome messages_mark_read(const ChatService::Context& context, const nlohmann::json& p) {
+  pqxx::connection* conn = context.conn;
   auto room = room_id(p);
   if (!room) return failed(room.error());
   auto user = user_id(p);
@@ -144,7 +159,8 @@ Outcome messages_mark_read(pqxx::connection* conn, const nlohmann::json& p) {
   return Outcome{nlohmann::json{{"roomId", *room}, {"unreadCount", *unread}}, {}, {}, {}};
 }
 
-Outcome messages_unread_count(pqxx::connection* conn, const nlohmann::json& p) {
+Outcome messages_unread_count(const ChatService::Context& context, const nlohmann::json& p) {
+  pqxx::connection* conn = context.conn;
   auto user = user_id(p);
   if (!user) return failed(user.error());
   auto counts = in_transaction<store::UnreadCounts>(conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).unread(*user); });
@@ -164,12 +180,41 @@ Outcome booking_sync(pqxx::connection* conn, const nlohmann::json& p, bool cance
   return from_change(change, nlohmann::json{{"roomId", change->room.id}, {"created", change->created}});
 }
 
-Outcome booking_changed(pqxx::connection* conn, const nlohmann::json& p) { return booking_sync(conn, p, false); }
-Outcome booking_cancelled(pqxx::connection* conn, const nlohmann::json& p) { return booking_sync(conn, p, true); }
+Outcome booking_changed(const ChatService::Context& context, const nlohmann::json& p) {
+  return booking_sync(context.conn, p, false);
+}
+Outcome booking_cancelled(const ChatService::Context& context, const nlohmann::json& p) {
+  return booking_sync(context.conn, p, true);
+}
+
+// Figures for `parkchat stats`: row counts (the statistics collector's live-row estimates, so
+// that a large table costs nothing to count) and the JetStream streams.
+Outcome stats(const ChatService::Context& context, const nlohmann::json&) {
+  nlohmann::json out = {{"database", nullptr}, {"streams", nullptr}};
+  auto rows = in_transaction<nlohmann::json>(context.conn, [](pqxx::work& tx) -> Result<nlohmann::json> {
+    nlohmann::json tables = nlohmann::json::object();
+    for (const auto& row : tx.exec("SELECT relname, n_live_tup FROM pg_stat_user_tables WHERE relname IN "
+                                   "('chat_rooms', 'chat_room_members', 'chat_messages', 'message_reads')")) {
+      tables[row[0].as<std::string>()] = row[1].as<std::int64_t>();
+    }
+    return tables;
+  });
+  if (rows) out["database"] = std::move(*rows);
+  if (auto streams = bus::report_streams(context.nats)) {
+    out["streams"] = nlohmann::json::array();
+    for (const auto& stream : *streams) {
+      nlohmann::json consumers = nlohmann::json::object();
+      for (const auto& c : stream.consumers) consumers[c.name] = {{"pending", c.pending}, {"ackPending", c.ack_pending}};
+      out["streams"].push_back(
+          {{"name", stream.name}, {"messages", stream.messages}, {"bytes", stream.bytes}, {"consumers", consumers}});
+    }
+  }
+  return Outcome{std::move(out), {}, {}, {}};
+}
 
 struct Route {
   const char* subject;
-  Outcome (*handler)(pqxx::connection*, const nlohmann::json&);
+  Outcome (*handler)(const ChatService::Context&, const nlohmann::json&);
 };
 
 constexpr Route kRoutes[] = {
@@ -186,6 +231,7 @@ constexpr Route kRoutes[] = {
     {"booking.updated", booking_changed},
     {"booking.cancelled", booking_cancelled},
     {"chat.health", health},
+    {"chat.stats", stats},
 };
 
 }  // namespace
@@ -211,7 +257,7 @@ void ChatService::dispatch(Handler handler, bus::MsgPtr msg) {
   // std::function needs a copyable callable; the message moves into shared ownership.
   std::shared_ptr<natsMsg> shared(msg.release(), bus::MsgDeleter());
   db_.submit([this, handler, shared, payload = std::move(payload)](pqxx::connection* conn) {
-    Outcome outcome = handler(conn, payload);
+    Outcome outcome = handler(Context{conn, nats_}, payload);
     nlohmann::json reply = outcome.reply ? proto::ok_envelope(std::move(*outcome.reply)) : proto::error_envelope(outcome.reply.error());
     if (outcome.duplicate) reply["duplicate"] = *outcome.duplicate;
     nats_.respond(shared.get(), reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

@@ -32,11 +32,12 @@ class ChatService {
 
   std::uint64_t handled() const { return handled_.load(); }
 
-  // What a request produced; defined in chat_service.cpp.
+  // What a request produced, and what a handler may use; defined in chat_service.cpp.
   struct Outcome;
+  struct Context;
 
  private:
-  using Handler = Outcome (*)(pqxx::connection* conn, const nlohmann::json& payload);
+  using Handler = Outcome (*)(const Context& context, const nlohmann::json& payload);
   void dispatch(Handler handler, bus::MsgPtr msg);
   void publish_messages(const Outcome& outcome);
 

@@ -244,7 +244,13 @@ TEST_F(ApiTest, OperatorEndpointsAnswer) {
       << metrics.body;
   EXPECT_NE(metrics.body.find("parkchat_http_request_duration_seconds_bucket{route=\"GET /rooms\",le=\"+Inf\"} 1"),
             std::string::npos);
-  EXPECT_EQ(api_.get("/stats").status, 200);
+  auto stats = api_.get("/stats");
+  EXPECT_EQ(stats.status, 200);
+  auto figures = stats.json();
+  ASSERT_TRUE(figures["streams"].is_array()) << stats.body;
+  EXPECT_EQ(figures["streams"][0]["name"], "CHAT_MESSAGES");
+  EXPECT_TRUE(figures["streams"][0]["consumers"].contains("chat-service")) << stats.body;
+  EXPECT_TRUE(figures["database"].contains("chat_messages")) << stats.body;
   EXPECT_EQ(api_.get("/nothing-here").status, 404);
 }
 

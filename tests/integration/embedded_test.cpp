@@ -130,6 +130,7 @@ TEST_F(ServeTest, EmbeddedDefaultAppliesTheSchemaAndStopsCleanlyOnSigint) {
   auto stats = run_parkchat({"stats", "--url", url});
   EXPECT_EQ(stats.exit_code, 0) << stats.err;
   EXPECT_NE(stats.out.find("api,service,notify"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("CHAT_MESSAGES"), std::string::npos) << stats.out;
   auto stats_json = run_parkchat({"stats", "--json"}, {"PARKCHAT_URL=" + url});
   EXPECT_EQ(stats_json.exit_code, 0) << stats_json.err;
   EXPECT_EQ(nlohmann::json::parse(stats_json.out, nullptr, false).value("version", ""), std::string(kVersion));
