@@ -2,7 +2,6 @@
 
 #include <libpq-fe.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>

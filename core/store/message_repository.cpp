@@ -34,18 +34,22 @@ Result<SavedMessage> MessageRepository::save(const chat::Message& m) {
   SavedMessage saved;
   saved.room_type = chat::parse_room_type(room[0][0].as<std::string>()).value_or(chat::RoomType::group);
 
-  pqxx::result inserted = tx_.exec_params(
-      "INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
-      "SELECT $1, $2, $3, $4, $5, $6, $7::timestamptz WHERE NOT $8 "
-      "ON CONFLICT (id) DO NOTHING RETURNING id",
-      m.id, m.room_id, m.sender_id, m.sender_name, m.content, std::string(chat::type_name(m.type)),
-      format_iso8601(m.created_at), room[0][1].as<bool>());
-  if (!inserted.empty()) {
-    tx_.exec_params("UPDATE chat_rooms SET updated_at = GREATEST(updated_at, $2::timestamptz) WHERE id = $1", m.room_id,
-                    format_iso8601(m.created_at));
-    saved.message = m;
-    return saved;
+  const bool read_only = room[0][1].as<bool>();
+  if (!read_only) {
+    pqxx::result inserted = tx_.exec_params(
+        "INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (id) DO NOTHING RETURNING id",
+        m.id, m.room_id, m.sender_id, m.sender_name, m.content, std::string(chat::type_name(m.type)),
+        format_iso8601(m.created_at));
+    if (!inserted.empty()) {
+      tx_.exec_params("UPDATE chat_rooms SET updated_at = GREATEST(updated_at, $2::timestamptz) WHERE id = $1",
+                      m.room_id, format_iso8601(m.created_at));
+      saved.message = m;
+      return saved;
+    }
   }
+  // Not inserted: the id is taken (a retry, or a clash), or the room is read-only. A retry of a
+  // message stored before the room closed still gets its stored copy.
   pqxx::result existing =
       tx_.exec_params(std::string("SELECT ") + kMessageColumns + " FROM chat_messages m WHERE m.id = $1", m.id);
   if (existing.empty()) return fail(Errc::forbidden, "room is read-only");
