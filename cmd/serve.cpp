@@ -1,5 +1,7 @@
 // parkchat serve: run the whole system, or the roles given.
 
+#include <chrono>
+#include <cstdint>
 #include <iostream>
 #include <memory>
 
@@ -15,14 +17,37 @@ Run add_serve(CLI::App& sub) {
   using config::Key;
   settings->add_to(sub, {Key::nats_url, Key::database_url, Key::jwt_secret, Key::listen, Key::roles, Key::data_dir,
                          Key::log_level, Key::log_format});
+  auto options = std::make_shared<daemon::ServeOptions>();
+  auto ms = [](std::chrono::milliseconds& target) {
+    return [&target](std::int64_t value) { target = std::chrono::milliseconds(value); };
+  };
+  sub.add_flag("--conformance", options->conformance,
+               "Serve only the protocol layers with the reference handlers of the Engine.IO and Socket.IO test "
+               "suites (Engine.IO echo at /engine.io/, Socket.IO at /socket.io/); no NATS, no database");
+  sub.add_option_function<std::int64_t>("--ping-interval", ms(options->ping_interval),
+                                        "Engine.IO ping interval in ms (default 25000)")
+      ->check(CLI::Range(std::int64_t{50}, std::int64_t{3'600'000}));
+  sub.add_option_function<std::int64_t>("--ping-timeout", ms(options->ping_timeout),
+                                        "How long a client has to answer a ping, in ms (default 20000)")
+      ->check(CLI::Range(std::int64_t{50}, std::int64_t{3'600'000}));
+  sub.add_option("--max-payload", options->max_payload,
+                 "Largest Engine.IO message or polling body in bytes (default 1000000)")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20));
+  sub.add_option_function<std::int64_t>("--connect-timeout", ms(options->connect_timeout),
+                                        "How long a client may take to join a namespace, in ms (default 45000)")
+      ->check(CLI::Range(std::int64_t{100}, std::int64_t{3'600'000}));
+  sub.add_option("--allowed-origins", options->allowed_origins,
+                 "Browser Origins the gateway admits, comma-separated (default: any)")
+      ->delimiter(',');
   sub.footer(
       "Examples:\n"
       "  parkchat serve                                   # embedded NATS and PostgreSQL in ./.parkchat\n"
       "  parkchat serve --nats-url nats://10.0.0.5:4222 \\\n"
-      "      --database-url postgresql://chat@10.0.0.6/chat --roles gateway,api");
-  return [settings] {
+      "      --database-url postgresql://chat@10.0.0.6/chat --roles gateway,api\n"
+      "  parkchat serve --conformance --listen 127.0.0.1:3000   # for protocol test suites");
+  return [settings, options] {
     if (int code = prepare(*settings); code != 0) return code;
-    return daemon::run_serve(*settings, std::cout);
+    return daemon::run_serve(*settings, *options, std::cout);
   };
 }
 

@@ -1,12 +1,16 @@
 #include "daemon/app.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <functional>
+#include <future>
 #include <memory>
+#include <thread>
 #include <vector>
 
+#include "core/base/uuid.hpp"
 #include "core/base/version.hpp"
 #include "core/bus/async_requester.hpp"
 #include "core/bus/nats_client.hpp"
@@ -21,6 +25,10 @@
 #include "daemon/api/ops_endpoints.hpp"
 #include "daemon/api/rest_api.hpp"
 #include "daemon/api/rest_routes.hpp"
+#include "daemon/gateway/chat_gateway.hpp"
+#include "daemon/gateway/conformance.hpp"
+#include "daemon/gateway/engine_server.hpp"
+#include "daemon/gateway/socketio_server.hpp"
 #include "daemon/notify/notifier.hpp"
 #include "daemon/roles.hpp"
 #include "daemon/service/chat_service.hpp"
@@ -63,14 +71,54 @@ Result<std::size_t> apply_migrations(const std::string& database_url) {
   return status->size();
 }
 
+// Every socket is a file descriptor: take all the process may have.
+void raise_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+// Runs `task` on the web server's Asio thread and waits for it.
+void run_on_web_thread(web::HttpServer& http, std::function<void()> task) {
+  std::promise<void> done;
+  http.post([&] {
+    task();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+int wait_for_stop_signal(const sigset_t& stop_signals) {
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  obs::logger("serve")->info("serve stopping signal={}", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  return signal_number;
+}
+
+int run_conformance(const std::pair<std::string, int>& address, std::ostream& out, const sigset_t& stop_signals) {
+  auto server = gateway::ConformanceServer::start({address.first, address.second});
+  if (!server) return fatal(server.error().message);
+  out << "parkchat " << kVersion << " serve --conformance (pid " << ::getpid() << ")\n"
+      << "  engine.io   /engine.io/  echo\n"
+      << "  socket.io   /socket.io/  namespaces / and /custom\n"
+      << "  listening   http://" << address.first << ":" << (*server)->port() << "\n"
+      << "ready; Ctrl-C stops" << std::endl;
+  wait_for_stop_signal(stop_signals);
+  out << "stopping" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
-int run_serve(const config::Settings& settings, std::ostream& out) {
+int run_serve(const config::Settings& settings, const ServeOptions& serve_options, std::ostream& out) {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  raise_file_limit();
 
   auto log = obs::logger("serve");
   auto roles = parse_roles(settings.value_or(config::Key::roles, ""));
@@ -85,6 +133,7 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
     log->error("--listen: {}", address.error().message);
     return 2;
   }
+  if (serve_options.conformance) return run_conformance(*address, out, stop_signals);
 
   const std::filesystem::path data_dir = settings.value_or(config::Key::data_dir, "./.parkchat");
   std::string nats_url = settings.value_or(config::Key::nats_url, "");
@@ -125,13 +174,20 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
   obs::Registry metrics;
   std::unique_ptr<api::RestApi> rest;
   std::unique_ptr<api::OpsEndpoints> ops;
+  std::unique_ptr<bus::NatsClient> gateway_nats;
+  std::unique_ptr<bus::AsyncRequester> gateway_requester;
+  std::unique_ptr<gateway::ChatGateway> chat_gateway;
+  std::unique_ptr<gateway::SioServer> sio;
+  std::unique_ptr<gateway::EngineServer> engine;
+  std::unique_ptr<gateway::EngineRouter> router;
   std::unique_ptr<web::HttpServer> http;
   StopStack role_stops;  // after the pointers above: stops run while they exist
   const bool run_service = roles->count(Role::service) != 0;
   const bool run_notify = roles->count(Role::notify) != 0;
   const bool run_api = roles->count(Role::api) != 0;
+  const bool run_gateway = roles->count(Role::gateway) != 0;
   const auto started_at = std::chrono::steady_clock::now();
-  if (run_service || run_notify || run_api) {
+  if (run_service || run_notify || run_api || run_gateway) {
     auto connected = bus::NatsClient::connect(nats_url, "parkchat-serve");
     if (!connected) return fatal(connected.error().message);
     nats = std::move(*connected);
@@ -156,18 +212,40 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
   }
 
   std::string running;
-  std::string unbuilt;
-  for (Role role : *roles) {
-    std::string& list = role == Role::gateway ? unbuilt : running;
-    list += (list.empty() ? "" : ",") + std::string(role_name(role));
-  }
+  for (Role role : *roles) running += (running.empty() ? "" : ",") + std::string(role_name(role));
   std::string listening;
   if (run_api) {
     auto opened = bus::AsyncRequester::open(*nats);
     if (!opened) return fatal("api: " + opened.error().message);
     requester = std::move(*opened);
     role_stops.push([&] { requester.reset(); });
-    rest = std::make_unique<api::RestApi>(*requester, metrics, api::RestApiOptions{*secret});
+  }
+  if (run_gateway) {
+    // Its own connection: room subscriptions share delivery threads, and a burst of chat
+    // traffic does not queue behind the service's requests.
+    auto connected = bus::NatsClient::connect(nats_url, "parkchat-gateway", /*shared_delivery=*/true);
+    if (!connected) return fatal("gateway: " + connected.error().message);
+    gateway_nats = std::move(*connected);
+    auto requests = bus::AsyncRequester::open(*gateway_nats);
+    if (!requests) return fatal("gateway: " + requests.error().message);
+    gateway_requester = std::move(*requests);
+    role_stops.push([&] { gateway_requester.reset(); });
+    gateway::ChatGatewayOptions chat_options;
+    chat_options.jwt_secret = *secret;
+    chat_gateway = std::make_unique<gateway::ChatGateway>(*gateway_nats, *gateway_requester, chat_options, new_uuid());
+    if (auto started = chat_gateway->start(); !started) return fatal("gateway: " + started.error().message);
+    sio = std::make_unique<gateway::SioServer>(gateway::SioOptions{serve_options.connect_timeout});
+    sio->add_namespace("/chat", *chat_gateway);
+    gateway::EngineOptions engine_options;
+    engine_options.ping_interval = serve_options.ping_interval;
+    engine_options.ping_timeout = serve_options.ping_timeout;
+    engine_options.max_payload = serve_options.max_payload;
+    engine_options.allowed_origins = serve_options.allowed_origins;
+    engine = std::make_unique<gateway::EngineServer>(engine_options, *sio);
+    router = std::make_unique<gateway::EngineRouter>(std::vector<gateway::EngineServer*>{engine.get()});
+  }
+  if (run_api || run_gateway) {
+    if (run_api) rest = std::make_unique<api::RestApi>(*requester, metrics, api::RestApiOptions{*secret});
     ops = std::make_unique<api::OpsEndpoints>(requester.get(), metrics, [&] {
       nlohmann::json stats = {
           {"version", kVersion},
@@ -178,13 +256,34 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
       if (chat_service) stats["service"] = {{"requestsHandled", chat_service->handled()}};
       if (persister) stats["persister"] = {{"stored", persister->stored()}, {"rejected", persister->rejected()}};
       if (notifier) stats["notify"] = {{"pushed", notifier->pushed()}};
+      if (chat_gateway) {
+        const auto& c = chat_gateway->counters();
+        stats["gateway"] = {{"id", chat_gateway->id()},
+                            {"connections", c.sockets.load()},
+                            {"usersOnline", c.users_online.load()},
+                            {"rooms", c.rooms.load()},
+                            {"messagesSent", c.messages_sent.load()},
+                            {"deliveries", c.deliveries.load()}};
+      }
       return stats;
     });
     web::HttpServerOptions http_options;
     http_options.host = address->first;
     http_options.port = address->second;
+    http_options.websocket = router.get();
+    http_options.max_message_bytes = serve_options.max_payload;
+    // Polling bodies past maxPayload reach the engine, which refuses them and ends the session.
+    http_options.max_body_bytes = std::max<std::size_t>(1'000'000, serve_options.max_payload + 1024);
+    http_options.before_serving = [&](web::HttpServer& server) {
+      if (!engine) return;
+      engine->attach(server);
+      sio->attach(server);
+      chat_gateway->attach(server);
+    };
     auto server = web::HttpServer::start(http_options, [&](web::HttpRequest request, web::Respond respond) {
-      if (request.path.rfind(api::kPrefix, 0) == 0) {
+      if (engine && engine->serves(request.path)) {
+        engine->handle_http(request, std::move(respond));
+      } else if (rest && request.path.rfind(api::kPrefix, 0) == 0) {
         rest->handle(std::move(request), std::move(respond));
       } else if (api::OpsEndpoints::serves(request.path)) {
         ops->handle(request, std::move(respond));
@@ -204,19 +303,31 @@ int run_serve(const config::Settings& settings, std::ostream& out) {
       << "  PostgreSQL  " << store::redact_database_url(database_url)
       << (embedded_pg ? "  (embedded, password in " + (stack->dir() / "pg-password").string() + ")" : "") << "\n"
       << "  schema      " << *migrations << " migration(s) applied\n"
-      << "  roles       " << (running.empty() ? "none" : running) << " running"
-      << (unbuilt.empty() ? "" : "; " + unbuilt + " not built yet") << "\n"
-      << "  listening   " << (listening.empty() ? "no (no api role)" : "http://" + listening) << "\n"
+      << "  roles       " << (running.empty() ? "none" : running) << " running\n"
+      << "  listening   " << (listening.empty() ? "no (neither gateway nor api role)" : "http://" + listening)
+      << (engine ? "  (Socket.IO namespace /chat)" : "") << "\n"
       << "  token       parkchat token --user 1 --name Alice"
       << (settings.value(config::Key::jwt_secret) ? "" : "  (secret in " + (data_dir / "jwt-secret").string() + ")")
       << "\n"
       << "ready; Ctrl-C stops" << std::endl;
   log->info("serve ready nats={} database={}", nats_url, store::redact_database_url(database_url));
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  log->info("serve stopping signal={}", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  wait_for_stop_signal(stop_signals);
   out << "stopping" << std::endl;
+  if (engine) {
+    // Graceful: no new connections or sends; every accepted send acknowledged; then sockets
+    // closed with a reason, which clients take as a cue to reconnect elsewhere.
+    http->stop_accepting();
+    run_on_web_thread(*http, [&] { chat_gateway->stop_sending(); });
+    chat_gateway->wait_for_sends(std::chrono::seconds(5));
+    run_on_web_thread(*http, [&] { engine->close_all("server shutting down"); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    std::size_t open = 1;
+    while (open > 0 && std::chrono::steady_clock::now() < deadline) {
+      run_on_web_thread(*http, [&] { open = http->websocket_count(); });
+      if (open > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
   return 0;
 }
 

@@ -3,15 +3,30 @@
 // no URLs are given), applies migrations, runs the roles, and on SIGINT/SIGTERM stops
 // everything in the reverse order of start.
 
+#include <chrono>
+#include <cstddef>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "core/config/settings.hpp"
 
 namespace parkchat::daemon {
 
+// The flags of `serve` alone (CONTRACT §4), beside the shared settings.
+struct ServeOptions {
+  bool conformance = false;
+  std::chrono::milliseconds ping_interval{25000};
+  std::chrono::milliseconds ping_timeout{20000};
+  std::size_t max_payload = 1'000'000;
+  std::chrono::milliseconds connect_timeout{45000};
+  // Browser Origins the gateway admits; empty admits any.
+  std::vector<std::string> allowed_origins;
+};
+
 // Runs until SIGINT or SIGTERM. Prints what it started to `out`. Returns the exit code.
 // Call from the main thread before any other thread starts: it blocks SIGINT and SIGTERM so that
 // every thread inherits the mask and the signals are taken by sigwait.
-int run_serve(const config::Settings& settings, std::ostream& out);
+int run_serve(const config::Settings& settings, const ServeOptions& options, std::ostream& out);
 
 }  // namespace parkchat::daemon

@@ -6,5 +6,10 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 ./scripts/build.sh
+# The npm packages of the gateway tests (socket.io-client, ws), as package-lock.json pins them.
+if [ ! -f tests/gateway/node_modules/.package-lock.json ] ||
+   [ tests/gateway/package-lock.json -nt tests/gateway/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/gateway --no-audit --no-fund --loglevel=error
+fi
 cd build
 ctest --output-on-failure -j "$(nproc)" "$@"

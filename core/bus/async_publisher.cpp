@@ -39,10 +39,17 @@ void AsyncPublisher::on_ack(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* er
   natsMsg_Destroy(msg);
 }
 
-Result<void> AsyncPublisher::publish(const std::string& subject, std::string_view data, const std::string& msg_id) {
+Result<void> AsyncPublisher::publish(const std::string& subject, std::string_view data, const std::string& msg_id,
+                                     const Headers& headers) {
   natsMsg* msg = nullptr;
   natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
-  if (s != NATS_OK) return tl::unexpected(nats_error(s, "message for " + subject));
+  for (const auto& [name, value] : headers) {
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, name.c_str(), value.c_str());
+  }
+  if (s != NATS_OK) {
+    natsMsg_Destroy(msg);
+    return tl::unexpected(nats_error(s, "message for " + subject));
+  }
   jsPubOptions options;
   jsPubOptions_Init(&options);
   options.MsgId = msg_id.c_str();

@@ -23,8 +23,10 @@ class AsyncPublisher {
   static Result<std::unique_ptr<AsyncPublisher>> open(NatsClient& nats, int max_pending, Report report);
   ~AsyncPublisher();
 
-  // Queues a publish with Nats-Msg-Id = msg_id; blocks only while max_pending are in flight.
-  Result<void> publish(const std::string& subject, std::string_view data, const std::string& msg_id);
+  // Queues a publish with Nats-Msg-Id = msg_id (and `headers`); blocks only while max_pending
+  // are in flight.
+  Result<void> publish(const std::string& subject, std::string_view data, const std::string& msg_id,
+                       const Headers& headers = {});
   // Waits until every publish so far has been reported.
   Result<void> wait_all(std::chrono::milliseconds timeout);
 

@@ -23,6 +23,12 @@ std::string_view payload(const natsMsg* msg) {
   return {natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))};
 }
 
+std::string_view header(const natsMsg* msg, const char* name) {
+  const char* value = nullptr;
+  if (natsMsgHeader_Get(const_cast<natsMsg*>(msg), name, &value) != NATS_OK || value == nullptr) return {};
+  return value;
+}
+
 Error nats_error(natsStatus status, const std::string& what) {
   std::string text = what + ": " + natsStatus_GetText(status);
   const char* last = nats_GetLastError(nullptr);
@@ -61,7 +67,20 @@ void Subscription::close() {
   sub_ = nullptr;
 }
 
-Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, const std::string& name) {
+void Subscription::close_without_waiting() {
+  if (sub_ == nullptr) return;
+  Handler* handler = handler_.release();
+  const bool deferred = natsSubscription_SetOnCompleteCB(
+                            sub_, [](void* closure) { delete static_cast<Handler*>(closure); }, handler) == NATS_OK;
+  natsSubscription_Unsubscribe(sub_);
+  natsSubscription_Destroy(sub_);
+  sub_ = nullptr;
+  // A subscription already closed (its connection gone) calls nothing any more.
+  if (!deferred) delete handler;
+}
+
+Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, const std::string& name,
+                                                        bool shared_delivery) {
   natsOptions* options = nullptr;
   if (natsStatus s = natsOptions_Create(&options); s != NATS_OK) return tl::unexpected(nats_error(s, "nats options"));
   std::unique_ptr<natsOptions, decltype(&natsOptions_Destroy)> guard(options, &natsOptions_Destroy);
@@ -74,6 +93,7 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, 
   natsOptions_SetMaxPendingMsgs(options, 1 << 20);
   natsOptions_SetDisconnectedCB(options, on_disconnected, nullptr);
   natsOptions_SetReconnectedCB(options, on_reconnected, nullptr);
+  if (shared_delivery) natsOptions_UseGlobalMessageDelivery(options, true);
 
   natsConnection* conn = nullptr;
   if (natsStatus s = natsConnection_Connect(&conn, options); s != NATS_OK) {
@@ -99,8 +119,19 @@ NatsClient::~NatsClient() {
 
 bool NatsClient::connected() const { return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED; }
 
-Result<void> NatsClient::publish(const std::string& subject, std::string_view data) {
-  natsStatus s = natsConnection_Publish(conn_, subject.c_str(), data.data(), static_cast<int>(data.size()));
+Result<void> NatsClient::publish(const std::string& subject, std::string_view data, const Headers& headers) {
+  natsStatus s = NATS_OK;
+  if (headers.empty()) {
+    s = natsConnection_Publish(conn_, subject.c_str(), data.data(), static_cast<int>(data.size()));
+  } else {
+    natsMsg* msg = nullptr;
+    s = natsMsg_Create(&msg, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+    for (const auto& [name, value] : headers) {
+      if (s == NATS_OK) s = natsMsgHeader_Set(msg, name.c_str(), value.c_str());
+    }
+    if (s == NATS_OK) s = natsConnection_PublishMsg(conn_, msg);
+    natsMsg_Destroy(msg);
+  }
   if (s != NATS_OK) return tl::unexpected(nats_error(s, "publish to " + subject));
   return {};
 }

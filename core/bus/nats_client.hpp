@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nats/nats.h>
 
@@ -22,6 +24,11 @@ using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
 
 // The payload of a message as a view (valid while the message lives).
 std::string_view payload(const natsMsg* msg);
+// The value of a header of the message, or an empty view.
+std::string_view header(const natsMsg* msg, const char* name);
+
+// Headers to publish with a message.
+using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // An active subscription; unsubscribes when destroyed.
 class Subscription {
@@ -33,6 +40,9 @@ class Subscription {
   ~Subscription();
   // Stops delivery and waits until no handler call of this subscription is running.
   void close();
+  // Stops delivery without waiting: the handler is freed by nats.c's completion callback once
+  // its last call has returned. For threads that must not block, such as an event loop.
+  void close_without_waiting();
 
  private:
   natsSubscription* sub_ = nullptr;
@@ -42,7 +52,10 @@ class Subscription {
 class NatsClient {
  public:
   // Connects to `url` (UNAVAILABLE naming the URL when it cannot); afterwards reconnects forever.
-  static Result<std::unique_ptr<NatsClient>> connect(const std::string& url, const std::string& name);
+  // `shared_delivery`: subscriptions share the library's delivery threads instead of one thread
+  // each, for a client with many subscriptions (a gateway's rooms).
+  static Result<std::unique_ptr<NatsClient>> connect(const std::string& url, const std::string& name,
+                                                     bool shared_delivery = false);
   ~NatsClient();
 
   natsConnection* connection() const { return conn_; }
@@ -50,7 +63,7 @@ class NatsClient {
   const std::string& url() const { return url_; }
   bool connected() const;
 
-  Result<void> publish(const std::string& subject, std::string_view data);
+  Result<void> publish(const std::string& subject, std::string_view data, const Headers& headers = {});
   // Publishes to JetStream with Nats-Msg-Id = msg_id and waits for the stream's ack. Returns
   // true when the stream had already seen that id (a duplicate, not stored twice).
   Result<bool> publish_durable(const std::string& subject, std::string_view data, const std::string& msg_id);

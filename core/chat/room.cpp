@@ -40,8 +40,4 @@ nlohmann::json to_json(const Room& room) {
           {"readOnly", room.read_only}};
 }
 
-std::string message_subject(RoomType type, std::string_view room_id) {
-  return std::string(type == RoomType::direct ? "chat.dm." : "chat.room.") + std::string(room_id) + ".message";
-}
-
 }  // namespace parkchat::chat

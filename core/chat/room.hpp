@@ -43,7 +43,4 @@ struct Room {
 // {id, name, type, bookingId, members, lastMessage, unreadCount, createdAt, updatedAt, readOnly}
 nlohmann::json to_json(const Room& room);
 
-// The subject a room's messages are published on (CONTRACT §5).
-std::string message_subject(RoomType type, std::string_view room_id);
-
 }  // namespace parkchat::chat

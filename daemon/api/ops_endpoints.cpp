@@ -5,7 +5,7 @@
 namespace parkchat::api {
 namespace {
 
-web::HttpResponse json_response(int status, const nlohmann::json& body) { return {status, body.dump(), "application/json"}; }
+web::HttpResponse json_response(int status, const nlohmann::json& body) { return {status, body.dump(), "application/json", {}}; }
 
 }  // namespace
 
@@ -21,7 +21,7 @@ void OpsEndpoints::handle(const web::HttpRequest& request, web::Respond respond)
   if (request.path == "/healthz") {
     respond(json_response(200, {{"status", "ok"}}));
   } else if (request.path == "/metrics") {
-    respond({200, metrics_.render(), "text/plain; version=0.0.4"});
+    respond({200, metrics_.render(), "text/plain; version=0.0.4", {}});
   } else if (request.path == "/stats") {
     nlohmann::json local = stats_();
     if (requester_ == nullptr) {

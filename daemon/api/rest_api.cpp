@@ -22,7 +22,7 @@ std::string bearer_token(const std::string& header) {
 }  // namespace
 
 web::HttpResponse error_response(const Error& error) {
-  return {http_status(error.code), proto::error_envelope(error).dump(), "application/json"};
+  return {http_status(error.code), proto::error_envelope(error).dump(), "application/json", {}};
 }
 
 RestApi::RestApi(bus::AsyncRequester& requester, obs::Registry& metrics, RestApiOptions options)
@@ -84,12 +84,12 @@ void RestApi::handle(web::HttpRequest request, web::Respond respond) {
                        auto envelope = nlohmann::json::parse(*reply, nullptr, false);
                        auto data = proto::open_envelope(envelope);
                        if (!data) {
-                         respond({http_status(data.error().code), *reply, "application/json"});
+                         respond({http_status(data.error().code), *reply, "application/json", {}});
                          return;
                        }
                        // The same message id again: the stored message, 200 rather than 201.
                        const bool duplicate = envelope.value("duplicate", false);
-                       respond({duplicate ? 200 : success_status, *reply, "application/json"});
+                       respond({duplicate ? 200 : success_status, *reply, "application/json", {}});
                      });
 }
 

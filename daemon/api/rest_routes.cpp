@@ -1,5 +1,7 @@
 #include "daemon/api/rest_routes.hpp"
 
+#include "daemon/web/query_string.hpp"
+
 #include <vector>
 
 namespace parkchat::api {
@@ -20,28 +22,6 @@ std::vector<std::string> segments(const std::string& path) {
   return out;
 }
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string decode(const std::string& text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
 // Copies the listed body fields (either spelling) into the payload.
 void copy_fields(const nlohmann::json& body, nlohmann::json& payload, std::initializer_list<const char*> fields) {
   if (!body.is_object()) return;
@@ -56,22 +36,6 @@ ServiceCall call(std::string route, std::string subject, nlohmann::json payload,
 }
 
 }  // namespace
-
-std::map<std::string, std::string> parse_query(const std::string& query) {
-  std::map<std::string, std::string> out;
-  std::size_t at = 0;
-  while (at <= query.size() && !query.empty()) {
-    auto amp = query.find('&', at);
-    std::string pair = query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
-    if (!pair.empty()) {
-      auto eq = pair.find('=');
-      out[decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : decode(pair.substr(eq + 1));
-    }
-    if (amp == std::string::npos) break;
-    at = amp + 1;
-  }
-  return out;
-}
 
 Result<ServiceCall> route(const std::string& method, const std::string& path, const std::string& query,
                           const nlohmann::json& body, const auth::Identity& caller) {
@@ -115,7 +79,7 @@ Result<ServiceCall> route(const std::string& method, const std::string& path, co
     }
     if (s.size() == 3 && s[2] == "messages" && method == "GET") {
       nlohmann::json payload = with_user(room);
-      const auto q = parse_query(query);
+      const auto q = web::parse_query(query);
       if (auto limit = q.find("limit"); limit != q.end()) {
         if (limit->second.empty() || limit->second.size() > 6 ||
             limit->second.find_first_not_of("0123456789") != std::string::npos) {

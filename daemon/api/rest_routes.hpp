@@ -26,7 +26,4 @@ struct ServiceCall {
 Result<ServiceCall> route(const std::string& method, const std::string& path, const std::string& query,
                           const nlohmann::json& body, const auth::Identity& caller);
 
-// a=1&b=x%20y → {a: "1", b: "x y"}; malformed escapes are kept as they are.
-std::map<std::string, std::string> parse_query(const std::string& query);
-
 }  // namespace parkchat::api

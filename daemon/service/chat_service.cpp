@@ -5,6 +5,7 @@
 #include "core/base/uuid.hpp"
 #include "core/bus/streams.hpp"
 #include "core/chat/room.hpp"
+#include "core/chat/subjects.hpp"
 #include "core/obs/log.hpp"
 #include "core/proto/envelope.hpp"
 #include "core/proto/fields.hpp"
@@ -26,6 +27,8 @@ struct ChatService::Outcome {
   std::vector<chat::Message> to_publish;  // on the room's subject, after commit
   chat::RoomType room_type = chat::RoomType::group;
   std::optional<bool> duplicate;
+  // After a membership change: {roomId, memberIds}, for gateways to bring their caches up to date.
+  std::optional<nlohmann::json> members;
 };
 
 namespace {
@@ -33,11 +36,14 @@ namespace {
 using Outcome = ChatService::Outcome;
 using store::in_transaction;
 
-Outcome failed(const Error& e) { return Outcome{tl::unexpected(e), {}, {}, {}}; }
+Outcome failed(const Error& e) { return Outcome{tl::unexpected(e), {}, {}, {}, {}}; }
 
 Outcome from_change(const Result<store::RoomChange>& change, nlohmann::json reply) {
   if (!change) return failed(change.error());
-  return Outcome{std::move(reply), change->system_messages, change->room.type, {}};
+  nlohmann::json member_ids = nlohmann::json::array();
+  for (const auto& member : change->room.members) member_ids.push_back(member.user_id);
+  return Outcome{std::move(reply), change->system_messages, change->room.type, {},
+                 nlohmann::json{{"roomId", change->room.id}, {"memberIds", std::move(member_ids)}}};
 }
 
 Outcome rooms_list(const ChatService::Context& context, const nlohmann::json& p) {
@@ -48,7 +54,7 @@ Outcome rooms_list(const ChatService::Context& context, const nlohmann::json& p)
   if (!rooms) return failed(rooms.error());
   nlohmann::json out = nlohmann::json::array();
   for (const auto& room : *rooms) out.push_back(chat::to_json(room));
-  return Outcome{out, {}, {}, {}};
+  return Outcome{out, {}, {}, {}, {}};
 }
 
 Outcome rooms_get(const ChatService::Context& context, const nlohmann::json& p) {
@@ -59,7 +65,7 @@ Outcome rooms_get(const ChatService::Context& context, const nlohmann::json& p) 
   if (!user) return failed(user.error());
   auto found = in_transaction<chat::Room>(conn, [&](pqxx::work& tx) { return store::RoomRepository(tx).get(*room, *user); });
   if (!found) return failed(found.error());
-  return Outcome{chat::to_json(*found), {}, {}, {}};
+  return Outcome{chat::to_json(*found), {}, {}, {}, {}};
 }
 
 Outcome rooms_create(const ChatService::Context& context, const nlohmann::json& p) {
@@ -113,7 +119,7 @@ Outcome messages_list(const ChatService::Context& context, const nlohmann::json&
   return Outcome{nlohmann::json{{"messages", std::move(messages)},
                                 {"hasMore", page->has_more},
                                 {"nextCursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nlohmann::json()}},
-                 {}, {}, {}};
+                 {}, {}, {}, {}};
 }
 
 Outcome messages_save(const ChatService::Context& context, const nlohmann::json& p) {
@@ -128,7 +134,7 @@ Outcome messages_save(const ChatService::Context& context, const nlohmann::json&
   // a duplicate was published the first time.
   std::vector<chat::Message> publish;
   if (!saved->duplicate) publish.push_back(saved->message);
-  return Outcome{std::move(data), std::move(publish), saved->room_type, saved->duplicate};
+  return Outcome{std::move(data), std::move(publish), saved->room_type, saved->duplicate, {}};
 }
 
 Outcome health(const ChatService::Context& context, const nlohmann::json&) {
@@ -138,7 +144,7 @@ Outcome health(const ChatService::Context& context, const nlohmann::json&) {
     return {};
   });
   if (!checked) return failed(checked.error());
-  return Outcome{nlohmann::json{{"database", "ok"}}, {}, {}, {}};
+  return Outcome{nlohmann::json{{"database", "ok"}}, {}, {}, {}, {}};
 }
 
 Outcome messages_mark_read(const ChatService::Context& context, const nlohmann::json& p) {
@@ -156,7 +162,7 @@ Outcome messages_mark_read(const ChatService::Context& context, const nlohmann::
   auto unread = in_transaction<std::int64_t>(
       conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).mark_read(*room, *user, message_id); });
   if (!unread) return failed(unread.error());
-  return Outcome{nlohmann::json{{"roomId", *room}, {"unreadCount", *unread}}, {}, {}, {}};
+  return Outcome{nlohmann::json{{"roomId", *room}, {"unreadCount", *unread}}, {}, {}, {}, {}};
 }
 
 Outcome messages_unread_count(const ChatService::Context& context, const nlohmann::json& p) {
@@ -167,7 +173,7 @@ Outcome messages_unread_count(const ChatService::Context& context, const nlohman
   if (!counts) return failed(counts.error());
   nlohmann::json rooms = nlohmann::json::object();
   for (const auto& [room, n] : counts->rooms) rooms[room] = n;
-  return Outcome{nlohmann::json{{"total", counts->total}, {"rooms", std::move(rooms)}}, {}, {}, {}};
+  return Outcome{nlohmann::json{{"total", counts->total}, {"rooms", std::move(rooms)}}, {}, {}, {}, {}};
 }
 
 Outcome booking_sync(pqxx::connection* conn, const nlohmann::json& p, bool cancelled) {
@@ -209,7 +215,7 @@ Outcome stats(const ChatService::Context& context, const nlohmann::json&) {
           {{"name", stream.name}, {"messages", stream.messages}, {"bytes", stream.bytes}, {"consumers", consumers}});
     }
   }
-  return Outcome{std::move(out), {}, {}, {}};
+  return Outcome{std::move(out), {}, {}, {}, {}};
 }
 
 struct Route {
@@ -262,6 +268,12 @@ void ChatService::dispatch(Handler handler, bus::MsgPtr msg) {
     if (outcome.duplicate) reply["duplicate"] = *outcome.duplicate;
     nats_.respond(shared.get(), reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     publish_messages(outcome);
+    if (outcome.members) {
+      const std::string subject = chat::members_subject((*outcome.members)["roomId"].get<std::string>());
+      if (auto published = nats_.publish(subject, outcome.members->dump()); !published) {
+        obs::logger("service")->warn("membership change not published err={}", published.error().message);
+      }
+    }
     handled_.fetch_add(1, std::memory_order_relaxed);
   });
 }

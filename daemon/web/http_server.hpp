@@ -1,16 +1,26 @@
 #pragma once
 // The listening socket of `serve`, on websocketpp and Asio: plain HTTP requests are handed to a
-// handler as values, and the handler answers later, from any thread, through `Respond`. This is
-// the only place that includes websocketpp; the gateway's WebSocket side will join it here.
-// One Asio thread runs all connections; no handler may block it.
+// handler as values, and the handler answers later, from any thread, through `Respond`;
+// WebSocket connections are handed to a WebSocketHandler as numbered connections. This is the
+// only place that includes websocketpp. One Asio thread runs all connections and every handler;
+// no handler may block it. Other threads reach that thread through post().
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/base/error.hpp"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
 
 namespace parkchat::web {
 
@@ -29,11 +39,27 @@ struct HttpResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  // added to the standard ones
 };
 
 // Answers a request; call exactly once, from any thread.
 using Respond = std::function<void(HttpResponse response)>;
 using HttpHandler = std::function<void(HttpRequest request, Respond respond)>;
+
+// A WebSocket connection of this server; never reused within a process.
+using ConnectionId = std::uint64_t;
+
+// Receives the WebSocket side; every call is on the Asio thread.
+class WebSocketHandler {
+ public:
+  virtual ~WebSocketHandler() = default;
+  // Before the upgrade: nullopt accepts it; a response refuses it with that status and body.
+  virtual std::optional<HttpResponse> accept(const HttpRequest& request) = 0;
+  virtual void on_open(ConnectionId id, const HttpRequest& request) = 0;
+  virtual void on_message(ConnectionId id, std::string_view data, bool binary) = 0;
+  // The connection is gone (closed by either side, or failed); `id` is not used again.
+  virtual void on_close(ConnectionId id) = 0;
+};
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
@@ -42,6 +68,12 @@ struct HttpServerOptions {
   std::chrono::milliseconds request_timeout{10000};
   // Larger bodies are refused by the HTTP layer itself (413); routes set tighter limits.
   std::size_t max_body_bytes = 1'000'000;
+  // Larger WebSocket messages close their connection (1009, message too big).
+  std::size_t max_message_bytes = 1'000'000;
+  // Null: WebSocket upgrades are refused.
+  WebSocketHandler* websocket = nullptr;
+  // Runs once the server listens and before it serves anyone: wire what needs the server here.
+  std::function<void(class HttpServer& server)> before_serving;
 };
 
 class HttpServer {
@@ -51,6 +83,21 @@ class HttpServer {
   ~HttpServer();
 
   int port() const;
+  // The Asio context of the connections, for timers that run on the same thread.
+  boost::asio::io_context& io_context();
+  // Runs `task` on the Asio thread; from any thread.
+  void post(std::function<void()> task);
+
+  // WebSocket output, on the Asio thread only. send() is false when the connection is gone.
+  bool send(ConnectionId id, std::string_view data, bool binary);
+  // Bytes queued for the connection and not yet written to its socket.
+  std::size_t buffered_bytes(ConnectionId id) const;
+  // Starts the closing handshake with `code` and `reason`; on_close follows.
+  void close(ConnectionId id, std::uint16_t code, const std::string& reason);
+  std::size_t websocket_count() const;
+
+  // Stops accepting new connections; those open stay; from any thread.
+  void stop_accepting();
   // Stops accepting, closes connections, joins the Asio thread; idempotent.
   void stop();
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/chat/room.hpp"
+#include "core/chat/subjects.hpp"
 
 namespace parkchat::chat {
 namespace {

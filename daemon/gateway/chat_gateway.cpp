@@ -1,0 +1,472 @@
+#include "daemon/gateway/chat_gateway.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "core/base/clock.hpp"
+#include "core/base/uuid.hpp"
+#include "core/chat/message.hpp"
+#include "core/chat/subjects.hpp"
+#include "core/obs/log.hpp"
+#include "core/proto/envelope.hpp"
+#include "daemon/gateway/recent_ids.hpp"
+#include "daemon/gateway/token_bucket.hpp"
+#include "daemon/web/query_string.hpp"
+
+namespace parkchat::gateway {
+namespace {
+
+constexpr const char* kNamespace = "/chat";
+// The header naming the gateway and socket that caused an event, so that it skips that socket.
+constexpr const char* kOriginHeader = "Parkchat-Origin";
+// Message ids remembered per room, against delivering a resent message twice.
+constexpr std::size_t kRecentIdsPerRoom = 256;
+
+// What the gateway keeps on each of its sockets.
+struct ChatSocket : SioSocket::Attachment {
+  ChatSocket(auth::Identity identity, double rate, double burst) : user(std::move(identity)), sends(rate, burst) {}
+  auth::Identity user;
+  std::vector<std::string> rooms;  // joined here; few per socket
+  TokenBucket sends;
+};
+
+ChatSocket& state(SioSocket& socket) { return static_cast<ChatSocket&>(*socket.attachment); }
+
+template <class T>
+void erase_value(std::vector<T>& values, const T& value) {
+  values.erase(std::remove(values.begin(), values.end(), value), values.end());
+}
+
+// A room id from a client's payload: present and a UUID; VALIDATION otherwise.
+Result<std::string> room_id_of(const nlohmann::json& payload) {
+  if (!payload.is_object()) return fail(Errc::validation, "payload must be an object");
+  auto it = payload.find("roomId");
+  if (it == payload.end() || !it->is_string()) return fail(Errc::validation, "roomId is required");
+  const std::string& text = it->get_ref<const std::string&>();
+  if (!is_uuid(text)) return fail(Errc::validation, "roomId must be a UUID");
+  return canonical_uuid(text);
+}
+
+std::string_view origin_socket(std::string_view origin_header, const std::string& gateway_id) {
+  auto slash = origin_header.find('/');
+  if (slash == std::string_view::npos || origin_header.substr(0, slash) != gateway_id) return {};
+  return origin_header.substr(slash + 1);
+}
+
+}  // namespace
+
+struct ChatGateway::Room {
+  explicit Room(std::string room_id) : id(std::move(room_id)) {}
+  std::string id;
+  chat::RoomType type = chat::RoomType::group;
+  bool described = false;                    // type and members known from the service
+  int joins_in_flight = 0;                   // joins waiting for the service's answer
+  std::unordered_set<std::int64_t> members;  // as the service last said
+  std::vector<SioSocket*> sockets;           // local sockets in the room
+  RecentIds delivered{kRecentIdsPerRoom};
+  std::optional<bus::Subscription> subscription;
+};
+
+ChatGateway::ChatGateway(bus::NatsClient& nats, bus::AsyncRequester& requester, ChatGatewayOptions options,
+                         std::string gateway_id)
+    : nats_(nats), requester_(requester), options_(std::move(options)), gateway_id_(std::move(gateway_id)) {}
+
+ChatGateway::~ChatGateway() {
+  for (auto& [id, room] : room_subscriptions_) {
+    if (room->subscription) room->subscription->close_without_waiting();
+  }
+}
+
+Result<void> ChatGateway::start() {
+  auto publisher = bus::AsyncPublisher::open(nats_, 4096, [this](const std::string& msg_id, Result<bool> stored) {
+    web_->post([this, msg_id, stored = std::move(stored)]() mutable { on_published(msg_id, std::move(stored)); });
+  });
+  if (!publisher) return tl::unexpected(publisher.error());
+  publisher_ = std::move(*publisher);
+  return {};
+}
+
+void ChatGateway::stop_sending() { sending_ = false; }
+
+void ChatGateway::wait_for_sends(std::chrono::milliseconds timeout) {
+  if (!publisher_) return;
+  if (auto waited = publisher_->wait_all(timeout); !waited) {
+    obs::logger("gateway")->warn("sends still unacknowledged at shutdown err={}", waited.error().message);
+  }
+}
+
+// --- connection ---
+
+std::optional<nlohmann::json> ChatGateway::authorize(SioSocket& socket, const nlohmann::json& auth) {
+  std::string token;
+  if (auth.is_object() && auth.contains("token") && auth["token"].is_string()) {
+    token = auth["token"].get<std::string>();
+  } else {
+    const auto query = web::parse_query(socket.engine().handshake().query);
+    if (auto it = query.find("token"); it != query.end()) token = it->second;
+  }
+  auto identity = auth::verify_token(token, options_.jwt_secret);
+  if (!identity) {
+    obs::logger("gateway")->debug("connection refused socket={} err={}", socket.id(), identity.error().message);
+    return nlohmann::json{{"message", "Unauthorized"}};
+  }
+  socket.attachment = std::make_unique<ChatSocket>(std::move(*identity), options_.send_rate, options_.send_burst);
+  return std::nullopt;
+}
+
+void ChatGateway::on_connect(SioSocket& socket, const nlohmann::json&) {
+  const auto& user = state(socket).user;
+  online_users_[socket.id()] = &socket;
+  auto& sockets = user_sockets_[user.user_id];
+  sockets.push_back(&socket);
+  counters_.sockets.store(static_cast<std::int64_t>(online_users_.size()), std::memory_order_relaxed);
+  if (sockets.size() == 1) {
+    counters_.users_online.store(static_cast<std::int64_t>(user_sockets_.size()), std::memory_order_relaxed);
+    publish_presence(user.user_id, "online");
+  }
+  socket.emit(event_frame(kNamespace, "connected", {{"userId", user.user_id}, {"socketId", socket.id()}}));
+}
+
+void ChatGateway::on_disconnect(SioSocket& socket, std::string_view) {
+  if (!socket.attachment) return;
+  ChatSocket& chat = state(socket);
+  const std::vector<std::string> rooms = chat.rooms;
+  for (const auto& room_id : rooms) leave(socket, room_id, true);
+  online_users_.erase(socket.id());
+  auto it = user_sockets_.find(chat.user.user_id);
+  if (it != user_sockets_.end()) {
+    erase_value(it->second, &socket);
+    if (it->second.empty()) {
+      user_sockets_.erase(it);
+      publish_presence(chat.user.user_id, "offline");
+    }
+  }
+  counters_.sockets.store(static_cast<std::int64_t>(online_users_.size()), std::memory_order_relaxed);
+  counters_.users_online.store(static_cast<std::int64_t>(user_sockets_.size()), std::memory_order_relaxed);
+}
+
+void ChatGateway::publish_presence(std::int64_t user_id, const char* status) {
+  nlohmann::json event = {
+      {"userId", user_id}, {"status", status}, {"at", format_iso8601(now_micros())}, {"gatewayId", gateway_id_}};
+  if (auto published = nats_.publish(chat::presence_subject(user_id), event.dump()); !published) {
+    obs::logger("gateway")->warn("presence not published user={} err={}", user_id, published.error().message);
+  }
+}
+
+// --- requests ---
+
+void ChatGateway::on_event(SioSocket& socket, const std::string& name, nlohmann::json& args, Ack ack) {
+  static const nlohmann::json kNoPayload;
+  const nlohmann::json& payload = args.empty() ? kNoPayload : args[0];
+  if (name == "send_message") return send_message(socket, payload, ack);
+  if (name == "typing") return typing(socket, payload, ack);
+  if (name == "join_room") return join_room(socket, payload, ack);
+  if (name == "leave_room") return leave_room(socket, payload, ack);
+  refuse(socket, ack, Error{Errc::validation, "unknown event '" + name + "'"});
+}
+
+void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ack ack) {
+  auto room_id = room_id_of(payload);
+  if (!room_id) return refuse(socket, ack, room_id.error());
+  ChatSocket& chat = state(socket);
+  if (std::find(chat.rooms.begin(), chat.rooms.end(), *room_id) != chat.rooms.end()) {
+    return succeed(socket, ack, {{"success", true}});
+  }
+  if (chat.rooms.size() >= options_.max_rooms_per_socket) {
+    return refuse(socket, ack, Error{Errc::forbidden, "a socket may be in at most " +
+                                                          std::to_string(options_.max_rooms_per_socket) + " rooms"});
+  }
+  auto known = room_subscriptions_.find(*room_id);
+  if (known != room_subscriptions_.end() && known->second->described) {
+    Room& room = *known->second;
+    if (room.members.count(chat.user.user_id) == 0) return refuse(socket, ack, Error{Errc::not_found, "room not found"});
+    return admit(socket, room, ack);
+  }
+  // Not cached here: the service decides, and its answer fills the cache. The room's
+  // subscription is taken first, on the connection that then asks: NATS handles one
+  // connection's operations in order, so once the answer is back the subscription is live and
+  // nothing published after the join's ack can be missed.
+  Room& room = open_room(*room_id);
+  ++room.joins_in_flight;
+  nlohmann::json request = {{"roomId", *room_id}, {"userId", chat.user.user_id}};
+  requester_.request("chat.rooms.get", request.dump(), options_.service_timeout,
+                     [this, socket_id = socket.id(), room_id = *room_id, ack](Result<std::string> reply) {
+                       web_->post([this, socket_id, room_id, ack, reply = std::move(reply)]() mutable {
+                         on_room_answer(socket_id, room_id, ack, std::move(reply));
+                       });
+                     });
+}
+
+void ChatGateway::on_room_answer(const std::string& socket_id, const std::string& room_id, Ack ack,
+                                 Result<std::string> reply) {
+  auto it = room_subscriptions_.find(room_id);
+  if (it == room_subscriptions_.end()) return;  // cannot happen while a join is in flight
+  Room& room = *it->second;
+  --room.joins_in_flight;
+  auto close_if_unused = [&] {
+    if (room.sockets.empty() && room.joins_in_flight == 0) close_room(room_id);
+  };
+  SioSocket* socket = find_socket(socket_id);
+  if (socket == nullptr) return close_if_unused();  // gone while the service answered
+  auto data = reply ? proto::open_envelope(nlohmann::json::parse(*reply, nullptr, false)) : tl::unexpected(reply.error());
+  if (!data) {
+    refuse(*socket, ack, data.error());
+    return close_if_unused();
+  }
+  auto type = chat::parse_room_type(data->value("type", ""));
+  if (!type || !data->contains("members") || !(*data)["members"].is_array()) {
+    refuse(*socket, ack, Error{Errc::internal, "the service described room " + room_id + " oddly"});
+    return close_if_unused();
+  }
+  room.type = *type;
+  room.described = true;
+  room.members.clear();
+  for (const auto& member : (*data)["members"]) {
+    if (member.contains("userId") && member["userId"].is_number_integer()) room.members.insert(member["userId"].get<std::int64_t>());
+  }
+  ChatSocket& chat = state(*socket);
+  if (room.members.count(chat.user.user_id) == 0) {
+    refuse(*socket, ack, Error{Errc::not_found, "room not found"});
+    return close_if_unused();
+  }
+  if (std::find(chat.rooms.begin(), chat.rooms.end(), room_id) != chat.rooms.end()) {
+    return succeed(*socket, ack, {{"success", true}});  // a second join raced the first
+  }
+  if (chat.rooms.size() >= options_.max_rooms_per_socket) {
+    refuse(*socket, ack, Error{Errc::forbidden, "a socket may be in at most " +
+                                                    std::to_string(options_.max_rooms_per_socket) + " rooms"});
+    return close_if_unused();
+  }
+  admit(*socket, room, ack);
+}
+
+void ChatGateway::close_room(const std::string& room_id) {
+  auto it = room_subscriptions_.find(room_id);
+  if (it == room_subscriptions_.end()) return;
+  if (it->second->subscription) it->second->subscription->close_without_waiting();
+  room_subscriptions_.erase(it);
+  counters_.rooms.store(static_cast<std::int64_t>(room_subscriptions_.size()), std::memory_order_relaxed);
+}
+
+ChatGateway::Room& ChatGateway::open_room(const std::string& room_id) {
+  auto it = room_subscriptions_.find(room_id);
+  if (it != room_subscriptions_.end()) return *it->second;
+  auto room = std::make_unique<Room>(room_id);
+  auto sub = nats_.subscribe(chat::room_wildcard(room_id), "", [this, room_id](bus::MsgPtr msg) {
+    std::shared_ptr<natsMsg> shared(msg.release(), bus::MsgDeleter());
+    web_->post([this, room_id, shared] { on_room_event(room_id, shared); });
+  });
+  if (sub) {
+    room->subscription.emplace(std::move(*sub));
+  } else {
+    obs::logger("gateway")->error("room subscription failed room={} err={}", room_id, sub.error().message);
+  }
+  Room& opened = *room;
+  room_subscriptions_.emplace(room_id, std::move(room));
+  counters_.rooms.store(static_cast<std::int64_t>(room_subscriptions_.size()), std::memory_order_relaxed);
+  return opened;
+}
+
+void ChatGateway::admit(SioSocket& socket, Room& room, Ack ack) {
+  ChatSocket& chat = state(socket);
+  room.sockets.push_back(&socket);
+  chat.rooms.push_back(room.id);
+  nlohmann::json joined = {{"roomId", room.id}, {"userId", chat.user.user_id}, {"userName", chat.user.name}};
+  if (auto published = nats_.publish(chat::joined_subject(room.id), joined.dump(), origin(socket)); !published) {
+    obs::logger("gateway")->warn("user_joined not published room={} err={}", room.id, published.error().message);
+  }
+  succeed(socket, ack, {{"success", true}});
+}
+
+void ChatGateway::leave_room(SioSocket& socket, const nlohmann::json& payload, Ack ack) {
+  auto room_id = room_id_of(payload);
+  if (!room_id) return refuse(socket, ack, room_id.error());
+  leave(socket, *room_id, true);
+  succeed(socket, ack, {{"success", true}});
+}
+
+void ChatGateway::leave(SioSocket& socket, const std::string& room_id, bool announce) {
+  ChatSocket& chat = state(socket);
+  auto joined = std::find(chat.rooms.begin(), chat.rooms.end(), room_id);
+  if (joined == chat.rooms.end()) return;
+  chat.rooms.erase(joined);
+  auto it = room_subscriptions_.find(room_id);
+  if (it == room_subscriptions_.end()) return;
+  erase_value(it->second->sockets, &socket);
+  if (announce) {
+    nlohmann::json left = {{"roomId", room_id}, {"userId", chat.user.user_id}};
+    if (auto published = nats_.publish(chat::left_subject(room_id), left.dump(), origin(socket)); !published) {
+      obs::logger("gateway")->warn("user_left not published room={} err={}", room_id, published.error().message);
+    }
+  }
+  if (it->second->sockets.empty() && it->second->joins_in_flight == 0) close_room(room_id);
+}
+
+void ChatGateway::send_message(SioSocket& socket, const nlohmann::json& payload, Ack ack) {
+  auto room_id = room_id_of(payload);
+  if (!room_id) return refuse(socket, ack, room_id.error());
+  ChatSocket& chat = state(socket);
+  auto room = room_subscriptions_.find(*room_id);
+  if (room == room_subscriptions_.end() ||
+      std::find(chat.rooms.begin(), chat.rooms.end(), *room_id) == chat.rooms.end()) {
+    return refuse(socket, ack, Error{Errc::forbidden, "join room " + *room_id + " before sending to it"});
+  }
+  if (!sending_) return refuse(socket, ack, Error{Errc::unavailable, "the server is shutting down"});
+  if (!chat.sends.take(std::chrono::steady_clock::now())) {
+    return refuse(socket, ack, Error{Errc::rate_limited, "too many messages: at most " +
+                                                             std::to_string(static_cast<int>(options_.send_rate)) +
+                                                             " a second"});
+  }
+  chat::Message message;
+  const nlohmann::json* type = payload.contains("type") ? &payload["type"] : nullptr;
+  if (type != nullptr && !type->is_null()) {
+    auto parsed = type->is_string() ? chat::parse_message_type(type->get<std::string>()) : std::nullopt;
+    if (!parsed) return refuse(socket, ack, Error{Errc::validation, "type must be TEXT or IMAGE"});
+    message.type = *parsed;
+  }
+  if (!payload.contains("content") || !payload["content"].is_string()) {
+    return refuse(socket, ack, Error{Errc::validation, "content is required"});
+  }
+  message.content = payload["content"].get<std::string>();
+  if (auto valid = chat::validate_client_content(message.type, message.content); !valid) {
+    return refuse(socket, ack, valid.error());
+  }
+  if (payload.contains("id") && !payload["id"].is_null()) {
+    if (!payload["id"].is_string() || !is_uuid(payload["id"].get<std::string>())) {
+      return refuse(socket, ack, Error{Errc::validation, "id must be a UUID"});
+    }
+    message.id = canonical_uuid(payload["id"].get<std::string>());
+  } else {
+    message.id = new_uuid();
+  }
+  message.room_id = *room_id;
+  message.sender_id = chat.user.user_id;
+  message.sender_name = chat.user.name;
+  message.created_at = now_micros();
+  nlohmann::json json = chat::to_json(message);
+  if (room->second->delivered.contains(message.id)) {
+    // Already through this room here: the stream has it; answer without publishing again.
+    return succeed(socket, ack, {{"success", true}, {"message", std::move(json)}, {"duplicate", true}});
+  }
+  const std::string text = json.dump();
+  pending_sends_[message.id].push_back(PendingSend{socket.id(), ack, std::move(json)});
+  auto published = publisher_->publish(chat::message_subject(room->second->type, *room_id), text, message.id, origin(socket));
+  if (!published) {
+    auto& waiting = pending_sends_[message.id];
+    waiting.pop_back();
+    if (waiting.empty()) pending_sends_.erase(message.id);
+    return refuse(socket, ack, Error{Errc::unavailable, "message not accepted: " + published.error().message});
+  }
+  counters_.messages_sent.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ChatGateway::on_published(const std::string& msg_id, Result<bool> stored) {
+  auto it = pending_sends_.find(msg_id);
+  if (it == pending_sends_.end()) return;
+  std::vector<PendingSend> waiting = std::move(it->second);
+  pending_sends_.erase(it);
+  for (auto& send : waiting) {
+    SioSocket* socket = find_socket(send.socket_id);
+    if (socket == nullptr) continue;
+    if (!stored) {
+      refuse(*socket, send.ack_id, stored.error());
+      continue;
+    }
+    succeed(*socket, send.ack_id, {{"success", true}, {"message", std::move(send.message)}, {"duplicate", *stored}});
+  }
+}
+
+void ChatGateway::typing(SioSocket& socket, const nlohmann::json& payload, Ack ack) {
+  auto room_id = room_id_of(payload);
+  if (!room_id) return refuse(socket, ack, room_id.error());
+  ChatSocket& chat = state(socket);
+  if (std::find(chat.rooms.begin(), chat.rooms.end(), *room_id) == chat.rooms.end()) {
+    return refuse(socket, ack, Error{Errc::forbidden, "join room " + *room_id + " before typing in it"});
+  }
+  const bool is_typing = payload.contains("isTyping") && payload["isTyping"].is_boolean() && payload["isTyping"].get<bool>();
+  nlohmann::json event = {
+      {"roomId", *room_id}, {"userId", chat.user.user_id}, {"userName", chat.user.name}, {"isTyping", is_typing}};
+  if (auto published = nats_.publish(chat::typing_subject(*room_id), event.dump(), origin(socket)); !published) {
+    return refuse(socket, ack, Error{Errc::unavailable, published.error().message});
+  }
+  if (ack) succeed(socket, ack, {{"success", true}});
+}
+
+// --- deliveries ---
+
+void ChatGateway::on_room_event(const std::string& room_id, const std::shared_ptr<natsMsg>& msg) {
+  auto it = room_subscriptions_.find(room_id);
+  if (it == room_subscriptions_.end()) return;  // the last socket left meanwhile
+  Room& room = *it->second;
+  const std::string_view kind = chat::subject_kind(natsMsg_GetSubject(msg.get()));
+  const std::string_view data = bus::payload(msg.get());
+  const std::string except(origin_socket(bus::header(msg.get(), kOriginHeader), gateway_id_));
+  auto event = nlohmann::json::parse(data, nullptr, false);
+  if (!event.is_object()) {
+    obs::logger("gateway")->warn("malformed room event room={} subject={}", room_id, natsMsg_GetSubject(msg.get()));
+    return;
+  }
+  if (kind == "message") {
+    auto id = event.find("id");
+    if (id == event.end() || !id->is_string() || !room.delivered.insert(id->get<std::string>())) return;
+    // The payload as published is the argument: spliced, not re-serialized.
+    std::string frame = "42/chat,[\"new_message\",";
+    frame.append(data);
+    frame += ']';
+    return deliver(room, make_frame(std::move(frame)), except);
+  }
+  if (kind == "typing") return deliver(room, event_frame(kNamespace, "typing", event), except);
+  if (kind == "joined") return deliver(room, event_frame(kNamespace, "user_joined", event), except);
+  if (kind == "left") return deliver(room, event_frame(kNamespace, "user_left", event), except);
+  if (kind == "members") {
+    if (!event.contains("memberIds") || !event["memberIds"].is_array()) return;
+    room.members.clear();
+    for (const auto& member : event["memberIds"]) {
+      if (member.is_number_integer()) room.members.insert(member.get<std::int64_t>());
+    }
+    // Sockets of users no longer in the room leave it (and may be the last, closing the room).
+    std::vector<SioSocket*> removed;
+    for (SioSocket* socket : room.sockets) {
+      if (room.members.count(state(*socket).user.user_id) == 0) removed.push_back(socket);
+    }
+    for (SioSocket* socket : removed) {
+      leave(*socket, room_id, true);
+      socket->emit(event_frame(kNamespace, "error",
+                               {{"message", "no longer a member of room " + room_id}, {"code", "FORBIDDEN"}}));
+    }
+  }
+}
+
+void ChatGateway::deliver(Room& room, const Frame& frame, const std::string& except_socket) {
+  for (SioSocket* socket : room.sockets) {
+    if (!except_socket.empty() && socket->id() == except_socket) continue;
+    socket->emit(frame);
+    counters_.deliveries.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// --- helpers ---
+
+bus::Headers ChatGateway::origin(const SioSocket& socket) const {
+  return {{kOriginHeader, gateway_id_ + "/" + socket.id()}};
+}
+
+void ChatGateway::refuse(SioSocket& socket, Ack ack, const Error& error) {
+  const std::string code(code_name(error.code));
+  if (ack) {
+    socket.ack(*ack, nlohmann::json::array(
+                         {{{"success", false}, {"error", {{"code", code}, {"message", error.message}}}}}));
+  }
+  socket.emit(event_frame(kNamespace, "error", {{"message", error.message}, {"code", code}}));
+}
+
+void ChatGateway::succeed(SioSocket& socket, Ack ack, nlohmann::json data) {
+  if (ack) socket.ack(*ack, nlohmann::json::array({std::move(data)}));
+}
+
+SioSocket* ChatGateway::find_socket(const std::string& socket_id) const {
+  auto it = online_users_.find(socket_id);
+  return it == online_users_.end() ? nullptr : it->second;
+}
+
+}  // namespace parkchat::gateway

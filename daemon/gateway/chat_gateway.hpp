@@ -1,0 +1,121 @@
+#pragma once
+// The /chat namespace (CONTRACT §4, seed §2–§3): who is online here, which local sockets are
+// in which room, and one NATS subscription per room with local sockets (chat.*.{id}.*), taken
+// with the first and dropped with the last. Everything a room's sockets receive comes through
+// that subscription, whichever gateway or REST call produced it, so local and remote senders
+// follow one path: encoded once per delivery, written to every socket of the room except the
+// one that caused it (named in the Parkchat-Origin header), each message id at most once.
+//
+// Runs on the web server's Asio thread; NATS replies and deliveries are posted to it.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/auth/token.hpp"
+#include "core/bus/async_publisher.hpp"
+#include "core/bus/async_requester.hpp"
+#include "core/bus/nats_client.hpp"
+#include "core/chat/room.hpp"
+#include "daemon/gateway/socketio_server.hpp"
+
+namespace parkchat::gateway {
+
+struct ChatGatewayOptions {
+  std::string jwt_secret;
+  double send_rate = 20;   // send_message per second per socket
+  double send_burst = 40;  // ... allowed in a burst
+  std::size_t max_rooms_per_socket = 200;
+  std::chrono::milliseconds service_timeout{5000};
+};
+
+// Figures for /stats, readable from any thread.
+struct GatewayCounters {
+  std::atomic<std::int64_t> sockets{0};
+  std::atomic<std::int64_t> users_online{0};
+  std::atomic<std::int64_t> rooms{0};
+  std::atomic<std::uint64_t> messages_sent{0};
+  std::atomic<std::uint64_t> deliveries{0};
+};
+
+class ChatGateway : public Namespace {
+ public:
+  // `nats` and `requester` must outlive the gateway, and `requester` must ask over `nats` (a
+  // join relies on the order of one connection's operations). `gateway_id` names this process
+  // in presence events and origin headers.
+  ChatGateway(bus::NatsClient& nats, bus::AsyncRequester& requester, ChatGatewayOptions options,
+              std::string gateway_id);
+  ~ChatGateway() override;
+
+  // Opens the JetStream publisher; before the first client.
+  Result<void> start();
+  void attach(web::HttpServer& web) { web_ = &web; }
+
+  // Shutdown, step 1 (Asio thread): refuse new sends. Step 2 (any thread but the Asio one):
+  // wait until every accepted send has been acknowledged.
+  void stop_sending();
+  void wait_for_sends(std::chrono::milliseconds timeout);
+
+  const GatewayCounters& counters() const { return counters_; }
+  const std::string& id() const { return gateway_id_; }
+
+  std::optional<nlohmann::json> authorize(SioSocket& socket, const nlohmann::json& auth) override;
+  void on_connect(SioSocket& socket, const nlohmann::json& auth) override;
+  void on_event(SioSocket& socket, const std::string& name, nlohmann::json& args,
+                std::optional<std::uint64_t> ack_id) override;
+  void on_disconnect(SioSocket& socket, std::string_view reason) override;
+
+ private:
+  struct Room;
+  struct PendingSend {
+    std::string socket_id;
+    std::optional<std::uint64_t> ack_id;
+    nlohmann::json message;
+  };
+  using Ack = std::optional<std::uint64_t>;
+
+  void join_room(SioSocket& socket, const nlohmann::json& payload, Ack ack);
+  void leave_room(SioSocket& socket, const nlohmann::json& payload, Ack ack);
+  void send_message(SioSocket& socket, const nlohmann::json& payload, Ack ack);
+  void typing(SioSocket& socket, const nlohmann::json& payload, Ack ack);
+
+  // After the service answered a join: the room's members, or why not.
+  void on_room_answer(const std::string& socket_id, const std::string& room_id, Ack ack, Result<std::string> reply);
+  void admit(SioSocket& socket, Room& room, Ack ack);
+  void leave(SioSocket& socket, const std::string& room_id, bool announce);
+  Room& open_room(const std::string& room_id);
+  void close_room(const std::string& room_id);
+  void on_room_event(const std::string& room_id, const std::shared_ptr<natsMsg>& msg);
+  void deliver(Room& room, const Frame& frame, const std::string& except_socket);
+  void on_published(const std::string& msg_id, Result<bool> stored);
+  void publish_presence(std::int64_t user_id, const char* status);
+  bus::Headers origin(const SioSocket& socket) const;
+
+  // The refusal of a request: its ack (when the client asked for one) and an `error` event.
+  void refuse(SioSocket& socket, Ack ack, const Error& error);
+  void succeed(SioSocket& socket, Ack ack, nlohmann::json data);
+  SioSocket* find_socket(const std::string& socket_id) const;
+
+  bus::NatsClient& nats_;
+  bus::AsyncRequester& requester_;
+  ChatGatewayOptions options_;
+  std::string gateway_id_;
+  web::HttpServer* web_ = nullptr;
+  std::unique_ptr<bus::AsyncPublisher> publisher_;
+  bool sending_ = true;
+
+  // The seed's state: onlineUsers (socket id → socket), userSockets (user → sockets),
+  // roomSubscriptions (room → its local sockets and subscription).
+  std::unordered_map<std::string, SioSocket*> online_users_;
+  std::unordered_map<std::int64_t, std::vector<SioSocket*>> user_sockets_;
+  std::unordered_map<std::string, std::unique_ptr<Room>> room_subscriptions_;
+  // Sends waiting for JetStream's ack, by message id.
+  std::unordered_map<std::string, std::vector<PendingSend>> pending_sends_;
+  GatewayCounters counters_;
+};
+
+}  // namespace parkchat::gateway

@@ -1,0 +1,180 @@
+#include "daemon/gateway/socketio_server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/base/random.hpp"
+
+namespace parkchat::gateway {
+
+using proto::SioPacket;
+using proto::SioType;
+
+Frame event_frame(std::string_view nsp, std::string_view name, const nlohmann::json& argument) {
+  return make_frame("4" + proto::encode_event(nsp, name, argument));
+}
+
+// What Socket.IO keeps in an Engine.IO session: its namespace sockets, a binary packet waiting
+// for its attachments, and the deadline for joining a namespace.
+struct SioServer::Client : EngineSession::Attachment {
+  explicit Client(boost::asio::io_context& io) : connect_timer(io) {}
+  ~Client() override { connect_timer.cancel(); }
+
+  std::map<std::string, std::unique_ptr<SioSocket>> sockets;
+  std::optional<SioPacket> partial;
+  std::vector<std::string> attachments;
+  boost::asio::steady_timer connect_timer;
+};
+
+void SioSocket::send_packet(std::string text, const std::vector<std::string>& attachments) {
+  engine_.send(make_frame("4" + text));
+  for (const auto& bytes : attachments) engine_.send_binary(bytes);
+}
+
+void SioSocket::emit(std::string_view name, const nlohmann::json& args) {
+  nlohmann::json data = nlohmann::json::array({std::string(name)});
+  for (const auto& arg : args) data.push_back(arg);
+  std::vector<std::string> attachments;
+  SioPacket packet;
+  packet.nsp = nsp_;
+  packet.data = proto::deconstruct(data, attachments);
+  packet.type = attachments.empty() ? SioType::event : SioType::binary_event;
+  packet.attachments = static_cast<int>(attachments.size());
+  send_packet(proto::encode_sio(packet), attachments);
+}
+
+void SioSocket::ack(std::uint64_t id, const nlohmann::json& args) {
+  std::vector<std::string> attachments;
+  SioPacket packet;
+  packet.nsp = nsp_;
+  packet.id = id;
+  packet.data = proto::deconstruct(args.is_array() ? args : nlohmann::json::array({args}), attachments);
+  packet.type = attachments.empty() ? SioType::ack : SioType::binary_ack;
+  packet.attachments = static_cast<int>(attachments.size());
+  send_packet(proto::encode_sio(packet), attachments);
+}
+
+void SioSocket::disconnect(std::string_view reason) {
+  SioPacket packet;
+  packet.type = SioType::disconnect;
+  packet.nsp = nsp_;
+  engine_.send(make_frame("4" + proto::encode_sio(packet)));
+  server_.drop(engine_, nsp_, reason);
+}
+
+Namespace* SioServer::find(const std::string& nsp) const {
+  auto it = namespaces_.find(nsp);
+  return it == namespaces_.end() ? nullptr : it->second;
+}
+
+void SioServer::on_open(EngineSession& session) {
+  auto client = std::make_unique<Client>(web_->io_context());
+  client->connect_timer.expires_after(options_.connect_timeout);
+  client->connect_timer.async_wait([&session, client = client.get()](const boost::system::error_code& ec) {
+    // The timer dies with the client, which dies with the session: cancelled, never dangling.
+    if (ec || !client->sockets.empty()) return;
+    session.close("connect timeout");
+  });
+  session.attachment = std::move(client);
+}
+
+void SioServer::on_message(EngineSession& session, std::string_view data, bool binary) {
+  auto* client = static_cast<Client*>(session.attachment.get());
+  if (client == nullptr) return;
+  if (binary) {
+    if (!client->partial) return session.close("parse error: unexpected binary attachment");
+    client->attachments.emplace_back(data);
+    if (static_cast<int>(client->attachments.size()) < client->partial->attachments) return;
+    SioPacket packet = std::move(*client->partial);
+    client->partial.reset();
+    auto restored = proto::reconstruct(*packet.data, client->attachments);
+    client->attachments.clear();
+    if (!restored) return session.close("parse error: " + restored.error().message);
+    packet.data = std::move(*restored);
+    return dispatch(session, *client, std::move(packet));
+  }
+  if (client->partial) return session.close("parse error: text packet while attachments are due");
+  auto packet = proto::decode_sio(data);
+  if (!packet) return session.close("parse error: " + packet.error().message);
+  if ((packet->type == SioType::binary_event || packet->type == SioType::binary_ack) && packet->attachments > 0) {
+    client->partial = std::move(*packet);
+    return;
+  }
+  dispatch(session, *client, std::move(*packet));
+}
+
+void SioServer::dispatch(EngineSession& session, Client& client, SioPacket packet) {
+  switch (packet.type) {
+    case SioType::connect:
+      return connect(session, client, packet);
+    case SioType::disconnect: {
+      auto it = client.sockets.find(packet.nsp);
+      if (it != client.sockets.end()) drop(session, packet.nsp, "client namespace disconnect");
+      return;
+    }
+    case SioType::event:
+    case SioType::binary_event: {
+      auto it = client.sockets.find(packet.nsp);
+      if (it == client.sockets.end()) return;  // not in that namespace: ignored, as the reference does
+      SioSocket& socket = *it->second;
+      nlohmann::json& data = *packet.data;
+      std::string name = data[0].get<std::string>();
+      data.erase(data.begin());
+      Namespace* ns = find(packet.nsp);
+      if (ns != nullptr) ns->on_event(socket, name, data, packet.id);
+      return;
+    }
+    case SioType::ack:
+    case SioType::binary_ack:
+      return;  // the server asks for no acknowledgements
+    case SioType::connect_error:
+      session.close("parse error: CONNECT_ERROR from a client");
+      return;
+  }
+}
+
+void SioServer::connect(EngineSession& session, Client& client, const SioPacket& packet) {
+  auto refuse = [&](nlohmann::json data) {
+    SioPacket error;
+    error.type = SioType::connect_error;
+    error.nsp = packet.nsp;
+    error.data = std::move(data);
+    session.send(make_frame("4" + proto::encode_sio(error)));
+  };
+  Namespace* ns = find(packet.nsp);
+  if (ns == nullptr) return refuse({{"message", "Invalid namespace"}});
+  if (client.sockets.count(packet.nsp) != 0) return;  // already in it
+  auto socket = std::make_unique<SioSocket>(*this, session, random_hex(10), packet.nsp);
+  const nlohmann::json auth = packet.data ? *packet.data : nlohmann::json::object();
+  if (auto refused = ns->authorize(*socket, auth)) return refuse(std::move(*refused));
+  SioSocket& admitted = *socket;
+  client.sockets.emplace(packet.nsp, std::move(socket));
+  admitted.connected_ = true;
+  client.connect_timer.cancel();
+  SioPacket ok;
+  ok.type = SioType::connect;
+  ok.nsp = packet.nsp;
+  ok.data = nlohmann::json{{"sid", admitted.id()}};
+  session.send(make_frame("4" + proto::encode_sio(ok)));
+  ns->on_connect(admitted, auth);
+}
+
+void SioServer::drop(EngineSession& engine, const std::string& nsp, std::string_view reason) {
+  auto* client = static_cast<Client*>(engine.attachment.get());
+  if (client == nullptr) return;
+  auto it = client->sockets.find(nsp);
+  if (it == client->sockets.end()) return;
+  std::unique_ptr<SioSocket> socket = std::move(it->second);
+  client->sockets.erase(it);
+  socket->connected_ = false;
+  if (Namespace* ns = find(nsp)) ns->on_disconnect(*socket, reason);
+}
+
+void SioServer::on_close(EngineSession& session, std::string_view reason) {
+  auto* client = static_cast<Client*>(session.attachment.get());
+  if (client == nullptr) return;
+  while (!client->sockets.empty()) drop(session, client->sockets.begin()->first, reason);
+  session.attachment.reset();
+}
+
+}  // namespace parkchat::gateway

@@ -1,0 +1,96 @@
+// The gateway driven by real Socket.IO clients: the npm package socket.io-client and raw
+// Engine.IO/WebSocket exchanges, in Node test files under tests/gateway/, against `parkchat
+// serve` processes on this binary's NATS and PostgreSQL. Each Node file is one test here.
+
+#include <signal.h>
+
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "core/embedded/child_process.hpp"
+#include "tests/support/run_parkchat.hpp"
+#include "tests/support/test_stack.hpp"
+
+namespace parkchat::testing {
+namespace {
+
+constexpr const char* kSecret = "gateway-test-secret";
+
+// A `parkchat serve` in the background, on a free port.
+class ServeProcess {
+ public:
+  explicit ServeProcess(std::vector<std::string> args) {
+    args.insert(args.begin(), "serve");
+    args.insert(args.end(), {"--listen", "127.0.0.1:0", "--log-level", "warn"});
+    log_path_ = (dir_.path() / "serve.log").string();
+    child_.emplace(start_parkchat(args, log_path_));
+    const std::string out = read_until(child_->stdout_fd(), "ready", std::chrono::seconds(60));
+    std::smatch match;
+    if (!std::regex_search(out, match, std::regex("listening +(http://[0-9.]+:[0-9]+)"))) {
+      ADD_FAILURE() << "serve did not start; stdout:\n" << out << "\nlog:\n" << embedded::tail_of_file(log_path_, 40);
+      return;
+    }
+    url_ = match[1];
+  }
+  ~ServeProcess() {
+    if (child_) child_->stop(SIGTERM, std::chrono::seconds(10));
+  }
+  const std::string& url() const { return url_; }
+  std::string log() const { return embedded::tail_of_file(log_path_, 40); }
+  // Stops with SIGTERM; the exit code.
+  int stop() { return child_->stop(SIGTERM, std::chrono::seconds(10)); }
+
+ private:
+  ScratchDir dir_;
+  std::string log_path_;
+  std::optional<embedded::ChildProcess> child_;
+  std::string url_;
+};
+
+// Runs one Node test file with `env`; fails the test with the runner's output when it fails.
+void run_node_tests(const std::string& file, const std::vector<std::string>& env) {
+  const std::string dir = std::string(PARKCHAT_SOURCE_DIR) + "/tests/gateway";
+  auto node = embedded::find_program({"node", "nodejs"});
+  ASSERT_TRUE(node) << "node is not installed (scripts/install-deps.sh installs it)";
+  ASSERT_TRUE(std::filesystem::exists(dir + "/node_modules/socket.io-client"))
+      << "run `npm ci --prefix tests/gateway` first (scripts/test.sh does)";
+  ScratchDir scratch;
+  embedded::SpawnOptions options;
+  options.argv = {*node, "--test", "--test-reporter=spec", dir + "/" + file};
+  options.output_path = (scratch.path() / "node.log").string();
+  options.env_changes = env;
+  auto status = embedded::run_to_completion(options, std::chrono::minutes(5));
+  ASSERT_TRUE(status) << status.error().message;
+  EXPECT_EQ(*status, 0) << embedded::tail_of_file(options.output_path, 200);
+}
+
+TEST(Gateway, ConformanceSuite) {
+  ServeProcess server({"--conformance"});
+  ASSERT_FALSE(server.url().empty());
+  run_node_tests("conformance.test.mjs", {"PARKCHAT_URL=" + server.url()});
+  EXPECT_EQ(server.stop(), 0);
+}
+
+TEST(Gateway, SocketIoClientsOnTwoGateways) {
+  ScratchDatabase db;
+  const std::vector<std::string> common = {"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(),
+                                           "--jwt-secret", kSecret};
+  ServeProcess first(common);
+  ASSERT_FALSE(first.url().empty());
+  std::vector<std::string> gateway_only = common;
+  gateway_only.insert(gateway_only.end(), {"--roles", "gateway"});
+  ServeProcess second(gateway_only);
+  ASSERT_FALSE(second.url().empty());
+  run_node_tests("chat.test.mjs", {"PARKCHAT_URL=" + first.url(), "PARKCHAT_URL_2=" + second.url(),
+                                   std::string("PARKCHAT_JWT_SECRET=") + kSecret});
+  if (HasFailure()) {
+    std::cerr << "first serve log:\n" << first.log() << "\nsecond serve log:\n" << second.log() << "\n";
+  }
+  // SIGTERM: a graceful stop, exit code 0.
+  EXPECT_EQ(second.stop(), 0);
+  EXPECT_EQ(first.stop(), 0);
+}
+
+}  // namespace
+}  // namespace parkchat::testing
