@@ -174,6 +174,15 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
     server.set_message_handler(
         [self](websocketpp::connection_hdl hdl, Server::message_ptr message) { self->on_message(hdl, message); });
     server.set_close_handler([self](websocketpp::connection_hdl hdl) { self->on_close(hdl); });
+    // Chat frames are small and latency matters: no Nagle delay (40 ms with delayed ACKs).
+    // (Set once accepted: the socket init handler runs before the socket is open.)
+    server.set_tcp_pre_init_handler([self](websocketpp::connection_hdl hdl) {
+      std::error_code ec;
+      Server::connection_ptr con = self->server.get_con_from_hdl(hdl, ec);
+      if (ec) return;
+      boost::system::error_code ignored;
+      con->get_raw_socket().set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+    });
     server.set_fail_handler([self](websocketpp::connection_hdl hdl) { self->on_close(hdl); });
     boost::system::error_code parse_error;
     auto address = boost::asio::ip::make_address(options.host, parse_error);

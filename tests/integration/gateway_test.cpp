@@ -76,14 +76,19 @@ TEST(Gateway, SocketIoClientsOnTwoGateways) {
   ScratchDatabase db;
   const std::vector<std::string> common = {"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(),
                                            "--jwt-secret", kSecret};
-  ServeProcess first(common);
+  std::vector<std::string> first_args = common;
+  first_args.insert(first_args.end(), {"--allowed-origins", "http://app.example"});
+  ServeProcess first(first_args);
   ASSERT_FALSE(first.url().empty());
   std::vector<std::string> gateway_only = common;
   gateway_only.insert(gateway_only.end(), {"--roles", "gateway"});
   ServeProcess second(gateway_only);
   ASSERT_FALSE(second.url().empty());
-  run_node_tests("chat.test.mjs", {"PARKCHAT_URL=" + first.url(), "PARKCHAT_URL_2=" + second.url(),
-                                   std::string("PARKCHAT_JWT_SECRET=") + kSecret});
+  const std::vector<std::string> env = {"PARKCHAT_URL=" + first.url(), "PARKCHAT_URL_2=" + second.url(),
+                                        std::string("PARKCHAT_JWT_SECRET=") + kSecret,
+                                        "PARKCHAT_ALLOWED_ORIGIN=http://app.example"};
+  run_node_tests("chat.test.mjs", env);
+  run_node_tests("abuse.test.mjs", env);
   if (HasFailure()) {
     std::cerr << "first serve log:\n" << first.log() << "\nsecond serve log:\n" << second.log() << "\n";
   }
