@@ -49,6 +49,12 @@ void print(const client::ServerUrl& server, const nlohmann::json& stats, const n
     std::cout << "  NATS         " << (stats["nats"].value("connected", false) ? "connected " : "DISCONNECTED ")
               << stats["nats"].value("url", "") << "\n";
   }
+  if (stats.contains("gateway")) {
+    std::cout << "  connections  " << number_at(stats, "gateway", "connections") << "  users online "
+              << number_at(stats, "gateway", "usersOnline") << "  rooms " << number_at(stats, "gateway", "rooms") << "\n"
+              << "  sent         " << number_at(stats, "gateway", "messagesSent") << rate("gateway", "messagesSent")
+              << "  delivered " << number_at(stats, "gateway", "deliveries") << rate("gateway", "deliveries") << "\n";
+  }
   if (stats.contains("service")) {
     std::cout << "  requests     " << number_at(stats, "service", "requestsHandled") << rate("service", "requestsHandled")
               << "\n";

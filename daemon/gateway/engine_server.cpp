@@ -38,7 +38,7 @@ constexpr const char* kPollContentType = "text/plain; charset=UTF-8";
 
 }  // namespace
 
-Frame make_frame(std::string packet) { return std::make_shared<const std::string>(std::move(packet)); }
+Frame make_frame(std::string packet) { return std::make_shared<const web::SharedText>(std::move(packet)); }
 
 // One client's session. The server's maps own it; timers and deferred flushes hold weak
 // references, so a closed session is never touched again.
@@ -49,7 +49,13 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
         id_(std::move(id)),
         handshake_(std::move(handshake)),
         websocket_(websocket),
-        timer_(server.web_->io_context()) {}
+        timer_(server.web_->io_context()) {
+    // Kept for the session's life: only what the layers above read (the query); headers and
+    // body would cost every idle connection a kilobyte or more.
+    handshake_.headers.clear();
+    handshake_.body.clear();
+    handshake_.body.shrink_to_fit();
+  }
 
   const std::string& id() const override { return id_; }
   const web::HttpRequest& handshake() const override { return handshake_; }
@@ -59,11 +65,11 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
   void send(const Frame& frame) override {
     if (closed_) return;
     if (websocket_) {
-      server_.web_->send(ws_, *frame, false);
+      server_.web_->send(ws_, *frame);
       check_buffered(server_.web_->buffered_bytes(ws_));
       return;
     }
-    outbox_bytes_ += frame->size() + 1;
+    outbox_bytes_ += frame->text().size() + 1;
     outbox_.push_back(Outgoing{frame, {}});
     after_queue();
   }
@@ -254,7 +260,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
     for (const auto& out : outbox_) {
       if (!body.empty()) body += proto::kRecordSeparator;
       if (out.text) {
-        body += *out.text;
+        body += out.text->text();
       } else {
         body += 'b';
         body += proto::base64_encode(out.binary);

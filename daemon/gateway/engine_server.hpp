@@ -29,8 +29,8 @@ struct EngineOptions {
 };
 
 // One encoded Engine.IO text packet, type digit included ("4…"): built once, shared by every
-// session it is sent to.
-using Frame = std::shared_ptr<const std::string>;
+// session it is sent to (and framed once for all WebSocket sessions).
+using Frame = std::shared_ptr<const web::SharedText>;
 Frame make_frame(std::string packet);
 
 class EngineSession {
@@ -42,7 +42,8 @@ class EngineSession {
 
   virtual ~EngineSession() = default;
   virtual const std::string& id() const = 0;
-  // The request that opened the session: its query carries the client's parameters.
+  // The request that opened the session, without its headers and body: its query carries the
+  // client's parameters.
   virtual const web::HttpRequest& handshake() const = 0;
   virtual bool is_open() const = 0;
   virtual std::string_view transport() const = 0;

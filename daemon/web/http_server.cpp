@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/processors/hybi13.hpp>
 #include <websocketpp/server.hpp>
 
 #include "core/obs/log.hpp"
@@ -11,14 +12,15 @@
 namespace parkchat::web {
 namespace {
 
-// websocketpp's defaults, with a 4 KiB read buffer instead of 16 KiB: the buffer lives in every
-// connection, and chat frames are small, so this is most of the memory an idle socket costs.
+// websocketpp's defaults, with a 1 KiB read buffer instead of 16 KiB: the buffer lives in every
+// connection, and chat frames are small (a larger one takes a few reads), so this is the
+// largest saving on the memory an idle socket costs.
 // Every connection carries its id, so no lookup is needed on each message.
 struct ConnectionData {
   ConnectionId connection_id = 0;
 };
 struct ServerConfig : websocketpp::config::asio {
-  static const size_t connection_read_buffer_size = 4096;
+  static const size_t connection_read_buffer_size = 1024;
   typedef ConnectionData connection_base;
 };
 using Server = websocketpp::server<ServerConfig>;
@@ -62,6 +64,13 @@ struct HttpServer::Impl {
   // Keeps the Asio thread running once it stops accepting and the last connection is gone, so
   // that post() still works during a graceful stop.
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> keep_running;
+  // Frames shared messages once for all connections (server frames are never masked, so one
+  // framing fits every connection).
+  using Framer = websocketpp::processor::hybi13<ServerConfig>;
+  using MessageManager = ServerConfig::con_msg_manager_type;
+  ServerConfig::rng_type rng;
+  std::shared_ptr<MessageManager> messages = std::make_shared<MessageManager>();
+  Framer framer{false, true, messages, rng};
 
   static ConnectionId id_of(const Server::connection_ptr& con) { return con->connection_id; }
 
@@ -224,6 +233,19 @@ bool HttpServer::send(ConnectionId id, std::string_view data, bool binary) {
   auto sent = con->send(data.data(), data.size(),
                         binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text);
   return !sent;
+}
+
+bool HttpServer::send(ConnectionId id, const SharedText& text) {
+  Server::connection_ptr con = impl_->find(id);
+  if (!con) return false;
+  if (!text.framed_) {
+    auto in = impl_->messages->get_message(websocketpp::frame::opcode::text, text.text().size());
+    in->set_payload(text.text());
+    auto out = impl_->messages->get_message();
+    if (impl_->framer.prepare_data_frame(in, out)) return false;  // not UTF-8: never sent
+    text.framed_ = out;
+  }
+  return !con->send(std::static_pointer_cast<ServerConfig::message_type>(text.framed_));
 }
 
 std::size_t HttpServer::buffered_bytes(ConnectionId id) const {

@@ -49,6 +49,19 @@ using HttpHandler = std::function<void(HttpRequest request, Respond respond)>;
 // A WebSocket connection of this server; never reused within a process.
 using ConnectionId = std::uint64_t;
 
+// A text message for any number of WebSocket connections: framed (and checked as UTF-8) once,
+// on its first send, then the same bytes are queued on every connection.
+class SharedText {
+ public:
+  explicit SharedText(std::string text) : text_(std::move(text)) {}
+  const std::string& text() const { return text_; }
+
+ private:
+  friend class HttpServer;
+  std::string text_;
+  mutable std::shared_ptr<void> framed_;  // websocketpp's prepared message; Asio thread only
+};
+
 // Receives the WebSocket side; every call is on the Asio thread.
 class WebSocketHandler {
  public:
@@ -90,6 +103,7 @@ class HttpServer {
 
   // WebSocket output, on the Asio thread only. send() is false when the connection is gone.
   bool send(ConnectionId id, std::string_view data, bool binary);
+  bool send(ConnectionId id, const SharedText& text);
   // Bytes queued for the connection and not yet written to its socket.
   std::size_t buffered_bytes(ConnectionId id) const;
   // Starts the closing handshake with `code` and `reason`; on_close follows.

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/embedded/child_process.hpp"
 #include "tests/support/run_parkchat.hpp"
@@ -89,6 +90,14 @@ TEST(Gateway, SocketIoClientsOnTwoGateways) {
                                         "PARKCHAT_ALLOWED_ORIGIN=http://app.example"};
   run_node_tests("chat.test.mjs", env);
   run_node_tests("abuse.test.mjs", env);
+  // What the clients did shows in `parkchat stats`.
+  auto stats = run_parkchat({"stats", "--url", first.url(), "--json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  auto figures = nlohmann::json::parse(stats.out, nullptr, false);
+  ASSERT_TRUE(figures.contains("gateway")) << stats.out;
+  EXPECT_GT(figures["gateway"].value("messagesSent", 0), 0) << stats.out;
+  EXPECT_GT(figures["gateway"].value("deliveries", 0), 0) << stats.out;
+  EXPECT_TRUE(figures["gateway"].contains("connections")) << stats.out;
   if (HasFailure()) {
     std::cerr << "first serve log:\n" << first.log() << "\nsecond serve log:\n" << second.log() << "\n";
   }

@@ -20,6 +20,7 @@ import WebSocket from 'ws';
 const { values: opt } = parseArgs({
   options: {
     url: { type: 'string', default: 'http://127.0.0.1:3003' },
+    api: { type: 'string' }, // REST for creating rooms, when not on --url (a gateway-only process)
     secret: { type: 'string' },
     rooms: { type: 'string', default: '50' },
     'per-room': { type: 'string', default: '10' },
@@ -42,7 +43,7 @@ function token(userId, name) {
 }
 
 async function createRoom(owner, members) {
-  const res = await fetch(`${opt.url}/api/user/chat/rooms`, {
+  const res = await fetch(`${opt.api ?? opt.url}/api/user/chat/rooms`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token(owner, `u${owner}`)}`, 'content-type': 'application/json' },
     body: JSON.stringify({ type: 'GROUP', name: `bench ${owner}`, participant_ids: members }),

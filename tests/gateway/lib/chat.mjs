@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { io } from 'socket.io-client';
+import WebSocket from 'ws';
 
 // How long any single wait may take before the test fails with a message saying what it waited for.
 export const WAIT_MS = Number(process.env.PARKCHAT_TEST_WAIT_MS ?? 10_000);
@@ -322,6 +323,12 @@ export class Session {
     return client;
   }
 
+  // A raw client (RawChatClient.open) for `user`, closed when the test ends.
+  async raw(user, options = {}) {
+    const client = await RawChatClient.open(user, { label: `raw ${user?.id ?? 'client'}`, ...options, track: (c) => this.clients.push(c) });
+    return client;
+  }
+
   // A connection that is expected to be refused; resolves with its connect_error.
   async connectRefused(options, what) {
     const socket = this.#socket(options);
@@ -354,6 +361,172 @@ export function assertRefused(ack, what, codes) {
   assert.equal(typeof error.message, 'string', `${what}: error without a message: ${describe(error)}`);
   if (codes) assert.ok(codes.includes(error.code), `${what}: code ${error.code}, expected ${codes.join(' or ')}`);
   return error;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw Socket.IO over a WebSocket (the ws package), for what socket.io-client never sends:
+// malformed packets, invalid UTF-8, oversized or unexpected binary frames, forged CONNECTs.
+
+export const SOCKET_IO_PATH = '/socket.io/';
+
+// The /chat namespace as a Socket.IO packet prefix: `${CHAT}` + JSON is a packet for /chat.
+const CHAT = `${NAMESPACE},`;
+
+// One Engine.IO session over a WebSocket, spoken by hand. Every frame received is kept in
+// `frames` ({data: string|Buffer, binary}) in arrival order; Engine.IO pings are answered (and
+// not kept) unless the client is paused. A test waits for a frame matching a predicate, or for
+// the close, each with a deadline.
+export class RawChatClient {
+  // Opens the WebSocket (with `headers`, an Origin say, and `query` added to the URL) and reads
+  // the open packet; with `user`, also joins /chat with the user's token (CONNECT with auth) and
+  // waits for the `connected` event. `track` is told of the client before anything can fail.
+  static async open(user, { url = serverUrl(), label = 'raw client', headers, query = {}, track } = {}) {
+    const params = new URLSearchParams({ EIO: '4', transport: 'websocket', ...query });
+    const wsUrl = `${url.replace(/^http/, 'ws')}${SOCKET_IO_PATH}?${params}`;
+    const client = new RawChatClient(new WebSocket(wsUrl, headers ? { headers } : undefined), label);
+    track?.(client);
+    await withDeadline(client.opened, WAIT_MS, `${label}'s WebSocket to ${wsUrl} to open`);
+    const open = await client.waitForFrame((f) => f.data.startsWith('0{'), 'the Engine.IO open packet');
+    client.handshake = JSON.parse(open.data.slice(1));
+    if (user) {
+      const reply = await client.connect({ token: user.token });
+      assert.match(reply, /^40\/chat,\{"sid":"[^"]+"\}$/, `${label}: CONNECT to ${NAMESPACE} refused: ${reply}`);
+      await client.waitForEvent('connected', `${label}'s connected event`);
+    }
+    return client;
+  }
+
+  constructor(ws, label) {
+    this.ws = ws;
+    this.label = label;
+    this.frames = [];
+    this.closed = null; // {code, reason} once the WebSocket closed
+    this.waiters = new Set();
+    this.nextAckId = 1;
+    ws.binaryType = 'nodebuffer';
+    ws.on('error', (error) => {
+      this.error = error;
+    });
+    this.opened = new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('unexpected-response', (req, res) => {
+        res.resume();
+        req.destroy();
+        reject(new Error(`${label}: the WebSocket upgrade was refused with HTTP ${res.statusCode}`));
+      });
+      ws.once('close', () => reject(new Error(`${label}: the WebSocket closed before opening (${this.error?.message ?? 'no error'})`)));
+    });
+    this.opened.catch(() => {});
+    ws.on('message', (data, binary) => {
+      const frame = binary ? { data: Buffer.from(data), binary: true } : { data: data.toString('utf8'), binary: false };
+      if (!binary && frame.data === '2' && ws.readyState === WebSocket.OPEN) {
+        ws.send('3');
+        return;
+      }
+      this.frames.push(frame);
+      this.#notify();
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      this.#notify();
+    });
+  }
+
+  #notify() {
+    for (const waiter of this.waiters) waiter.check();
+  }
+
+  // Resolves once `condition()` is truthy, with its value; re-checked on every frame and on the close.
+  #until(condition, what, timeout) {
+    const now = condition();
+    if (now) return Promise.resolve(now);
+    let waiter;
+    const done = new Promise((resolve) => {
+      waiter = { check: () => { const value = condition(); if (value) resolve(value); } };
+      this.waiters.add(waiter);
+    });
+    return withDeadline(done, timeout, `${what} on ${this.label}`).finally(() => this.waiters.delete(waiter));
+  }
+
+  // The first text frame from index `from` on that satisfies `matches`. Fails at once, saying
+  // so, when the WebSocket closes first.
+  async waitForFrame(matches, what, { from = 0, timeout = WAIT_MS } = {}) {
+    const find = () => this.frames.slice(from).find((f) => !f.binary && matches(f));
+    const outcome = await this.#until(() => find() ?? (this.closed && { closedFirst: true }), what, timeout);
+    if (outcome.closedFirst) {
+      throw new Error(`${this.label}'s WebSocket closed (code ${this.closed.code}) before ${what}; frames: ${summary(this.frames)}`);
+    }
+    return outcome;
+  }
+
+  // The arguments of the first /chat event `name` (from index `from` on).
+  async waitForEvent(name, what, options) {
+    const prefix = `42${CHAT}[${JSON.stringify(name)}`;
+    const frame = await this.waitForFrame((f) => f.data.startsWith(prefix), what, options);
+    return JSON.parse(frame.data.slice(2 + CHAT.length)).slice(1);
+  }
+
+  // The /chat events `name` received so far, as argument lists.
+  events(name) {
+    const prefix = `42${CHAT}[${JSON.stringify(name)}`;
+    return this.frames.filter((f) => !f.binary && f.data.startsWith(prefix)).map((f) => JSON.parse(f.data.slice(2 + CHAT.length)).slice(1));
+  }
+
+  // Sends CONNECT to /chat with `auth` (omitted when undefined) and resolves with the reply frame:
+  // `40/chat,{"sid":…}` or `44/chat,{…}`.
+  async connect(auth) {
+    const from = this.frames.length;
+    this.sendText(auth === undefined ? `40${CHAT}` : `40${CHAT}${JSON.stringify(auth)}`);
+    const reply = await this.waitForFrame((f) => f.data.startsWith(`40${CHAT}`) || f.data.startsWith(`44${CHAT}`), 'the reply to CONNECT', { from });
+    return reply.data;
+  }
+
+  // Emits a /chat event asking for an acknowledgement; resolves with the ack's first argument.
+  async request(event, payload) {
+    const id = this.nextAckId++;
+    this.sendText(`42${CHAT}${id}${JSON.stringify([event, payload])}`);
+    const ack = await this.waitForFrame((f) => f.data.startsWith(`43${CHAT}${id}[`), `the acknowledgement of ${event} (ack id ${id})`);
+    return JSON.parse(ack.data.slice(2 + CHAT.length + String(id).length))[0];
+  }
+
+  async mustJoin(roomId) {
+    const ack = await this.request('join_room', { roomId });
+    assert.deepEqual(ack, { success: true }, `${this.label} could not join room ${roomId}`);
+  }
+
+  // A text frame; `data` may be a Buffer, sent as is (invalid UTF-8 included).
+  sendText(data) {
+    assert.equal(this.ws.readyState, WebSocket.OPEN, `${this.label}: sending on a WebSocket that is not open`);
+    this.ws.send(data, { binary: false });
+  }
+
+  sendBinary(bytes) {
+    assert.equal(this.ws.readyState, WebSocket.OPEN, `${this.label}: sending on a WebSocket that is not open`);
+    this.ws.send(Buffer.from(bytes), { binary: true });
+  }
+
+  // Resolves with {code, reason} once the WebSocket is closed (by a close frame or the TCP
+  // connection ending).
+  waitClose(what = 'the server to close the WebSocket', timeout = WAIT_MS) {
+    return this.#until(() => this.closed, what, timeout);
+  }
+
+  // Stops reading from the TCP connection (the server's writes pile up), and starts again.
+  pause() {
+    this.ws.pause();
+  }
+
+  resume() {
+    this.ws.resume();
+  }
+
+  close() {
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+  }
+}
+
+function summary(frames) {
+  return describe(frames.slice(-5).map((f) => (f.binary ? `<${f.data.length} binary bytes>` : f.data.slice(0, 200))));
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

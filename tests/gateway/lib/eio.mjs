@@ -328,11 +328,12 @@ export async function openWebSocket(path, { autoPong = false, query } = {}) {
 }
 
 // For a WebSocket request the server must refuse. Resolves with a description of what happened:
-// { refused: "http", status } when the upgrade got an HTTP error, { refused: "error" } on a
+// { refused: "http", status, headers, body } when the upgrade got an HTTP error, { refused: "error" } on a
 // network error before opening, or { refused: "closed", frames } when it opened and then the
 // server closed it. Rejects if the server sends an open packet or keeps it open past the bound.
-export async function expectWebSocketRefused(url, timeout = EVENT_TIMEOUT) {
-  const ws = new WebSocket(url);
+// `headers` go with the upgrade request (an Origin, say).
+export async function expectWebSocketRefused(url, timeout = EVENT_TIMEOUT, { headers } = {}) {
+  const ws = new WebSocket(url, headers ? { headers } : undefined);
   ws.on("error", () => {});
   const frames = [];
   let opened = false;
@@ -342,9 +343,16 @@ export async function expectWebSocketRefused(url, timeout = EVENT_TIMEOUT) {
         opened = true;
       });
       ws.on("unexpected-response", (req, res) => {
-        res.resume();
-        req.destroy();
-        resolve({ refused: "http", status: res.statusCode });
+        // The refusal's body is read to its end (or until the server drops the connection).
+        const chunks = [];
+        const done = () => {
+          req.destroy();
+          resolve({ refused: "http", status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") });
+        };
+        res.on("data", (chunk) => chunks.push(chunk));
+        res.once("end", done);
+        res.once("close", done);
+        res.once("error", done);
       });
       ws.on("message", (data, isBinary) => {
         const text = isBinary ? null : data.toString("utf8");
