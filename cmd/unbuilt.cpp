@@ -21,8 +21,6 @@ Run unbuilt(CLI::App& sub, const char* example) {
 
 }  // namespace
 
-Run add_send(CLI::App& sub) { return unbuilt(sub, "parkchat send --room ROOM_ID --as 4:Kim 'hello'"); }
-Run add_tail(CLI::App& sub) { return unbuilt(sub, "parkchat tail ROOM_ID -n 50 -f --as 4"); }
 Run add_simulate(CLI::App& sub) { return unbuilt(sub, "parkchat simulate scenarios/smoke.yaml --assert 'p99<50ms,lost=0'"); }
 
 }  // namespace parkchat::cmd

@@ -272,8 +272,9 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     http_options.port = address->second;
     http_options.websocket = router.get();
     http_options.max_message_bytes = serve_options.max_payload;
-    // Polling bodies past maxPayload reach the engine, which refuses them and ends the session.
-    http_options.max_body_bytes = std::max<std::size_t>(1'000'000, serve_options.max_payload + 1024);
+    // Polling bodies past maxPayload are read whole and refused by the engine (413); only far
+    // larger ones are cut off by the HTTP layer, whose early close a client may not read.
+    http_options.max_body_bytes = std::max<std::size_t>(1'000'000, serve_options.max_payload * 8);
     http_options.before_serving = [&](web::HttpServer& server) {
       if (!engine) return;
       engine->attach(server);

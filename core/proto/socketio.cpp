@@ -1,5 +1,7 @@
 #include "core/proto/socketio.hpp"
 
+#include "core/proto/bounded_json.hpp"
+
 namespace parkchat::proto {
 namespace {
 
@@ -77,8 +79,11 @@ Result<SioPacket> decode_sio(std::string_view text) {
     p.id = id;
   }
   if (at < text.size()) {
-    nlohmann::json data = nlohmann::json::parse(text.substr(at), nullptr, /*allow_exceptions=*/false);
-    if (data.is_discarded()) return fail(Errc::validation, "Socket.IO payload is not valid JSON");
+    nlohmann::json data = parse_bounded_json(text.substr(at));
+    if (data.is_discarded()) {
+      return fail(Errc::validation, "Socket.IO payload is not valid JSON or nests deeper than " +
+                                        std::to_string(kMaxJsonDepth) + " levels");
+    }
     p.data = std::move(data);
   }
   if (auto valid = check_payload(p); !valid) return tl::unexpected(valid.error());

@@ -5,6 +5,7 @@
 #include "core/auth/token.hpp"
 #include "core/proto/envelope.hpp"
 #include "daemon/api/rest_routes.hpp"
+#include "core/proto/bounded_json.hpp"
 
 namespace parkchat::api {
 namespace {
@@ -62,7 +63,7 @@ void RestApi::handle(web::HttpRequest request, web::Respond respond) {
   }
   nlohmann::json body = nlohmann::json::object();
   if (!request.body.empty() && request.method != "GET" && request.method != "DELETE") {
-    body = nlohmann::json::parse(request.body, nullptr, false);
+    body = proto::parse_bounded_json(request.body);
     if (body.is_discarded() || !body.is_object()) {
       measured("bad body", std::move(respond))(error_response({Errc::validation, "body must be a JSON object"}));
       return;

@@ -9,9 +9,10 @@
 #include "core/chat/subjects.hpp"
 #include "core/obs/log.hpp"
 #include "core/proto/envelope.hpp"
-#include "daemon/gateway/recent_ids.hpp"
+#include "core/base/recent_ids.hpp"
 #include "daemon/gateway/token_bucket.hpp"
 #include "daemon/web/query_string.hpp"
+#include "core/proto/bounded_json.hpp"
 
 namespace parkchat::gateway {
 namespace {
@@ -177,10 +178,11 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
                                                           std::to_string(options_.max_rooms_per_socket) + " rooms"});
   }
   auto known = room_subscriptions_.find(*room_id);
-  if (known != room_subscriptions_.end() && known->second->described) {
-    Room& room = *known->second;
-    if (room.members.count(chat.user.user_id) == 0) return refuse(socket, ack, Error{Errc::not_found, "room not found"});
-    return admit(socket, room, ack);
+  // Only membership is taken from the cache: a user just added may not be in it yet (the
+  // change comes asynchronously), so a miss asks the service.
+  if (known != room_subscriptions_.end() && known->second->described &&
+      known->second->members.count(chat.user.user_id) != 0) {
+    return admit(socket, *known->second, ack);
   }
   // Not cached here: the service decides, and its answer fills the cache. The room's
   // subscription is taken first, on the connection that then asks: NATS handles one
@@ -401,7 +403,7 @@ void ChatGateway::on_room_event(const std::string& room_id, const std::shared_pt
   const std::string_view kind = chat::subject_kind(natsMsg_GetSubject(msg.get()));
   const std::string_view data = bus::payload(msg.get());
   const std::string except(origin_socket(bus::header(msg.get(), kOriginHeader), gateway_id_));
-  auto event = nlohmann::json::parse(data, nullptr, false);
+  auto event = proto::parse_bounded_json(data);
   if (!event.is_object()) {
     obs::logger("gateway")->warn("malformed room event room={} subject={}", room_id, natsMsg_GetSubject(msg.get()));
     return;

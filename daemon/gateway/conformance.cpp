@@ -56,8 +56,8 @@ Result<std::unique_ptr<ConformanceServer>> ConformanceServer::start(const Confor
   http.host = options.host;
   http.port = options.port;
   http.max_message_bytes = 1'000'000;
-  // Bodies past maxPayload reach the engine, which refuses them and ends the session.
-  http.max_body_bytes = 2'000'000;
+  // Bodies past maxPayload are read whole and refused by the engine (413).
+  http.max_body_bytes = 8'000'000;
   http.websocket = &server->router_;
   ConformanceServer* self = server.get();
   http.before_serving = [self](web::HttpServer& web) {

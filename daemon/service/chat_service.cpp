@@ -13,6 +13,7 @@
 #include "core/store/room_repository.hpp"
 #include "core/store/sql_rows.hpp"
 #include "daemon/service/requests.hpp"
+#include "core/proto/bounded_json.hpp"
 
 namespace parkchat::service {
 
@@ -255,7 +256,7 @@ Result<void> ChatService::start() {
 void ChatService::stop() { subscriptions_.clear(); }
 
 void ChatService::dispatch(Handler handler, bus::MsgPtr msg) {
-  nlohmann::json payload = nlohmann::json::parse(bus::payload(msg.get()), nullptr, /*allow_exceptions=*/false);
+  nlohmann::json payload = proto::parse_bounded_json(bus::payload(msg.get()));
   if (payload.is_discarded() || !payload.is_object()) {
     nats_.respond(msg.get(), proto::error_envelope({Errc::validation, "payload must be a JSON object"}).dump());
     return;

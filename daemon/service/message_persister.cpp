@@ -10,6 +10,7 @@
 #include "core/obs/log.hpp"
 #include "core/store/message_repository.hpp"
 #include "core/store/sql_rows.hpp"
+#include "core/proto/bounded_json.hpp"
 
 namespace parkchat::service {
 namespace {
@@ -93,7 +94,7 @@ MessagePersister::Prepared MessagePersister::prepare(std::vector<bus::MsgPtr> ba
   std::set<std::string> ids;
   std::map<std::string, Micros> newest;
   for (auto& msg : batch) {
-    auto message = chat::message_from_json(nlohmann::json::parse(bus::payload(msg.get()), nullptr, false));
+    auto message = chat::message_from_json(proto::parse_bounded_json(bus::payload(msg.get())));
     if (!message) {
       // It can never be stored: drop it for good rather than redeliver it forever.
       log->warn("message rejected subject={} err={}", natsMsg_GetSubject(msg.get()), message.error().message);

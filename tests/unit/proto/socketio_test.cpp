@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/proto/bounded_json.hpp"
+
 namespace parkchat::proto {
 namespace {
 
@@ -75,6 +77,32 @@ TEST(SocketIoTest, KnowsTheReservedEventNames) {
   EXPECT_TRUE(is_reserved_event("connect"));
   EXPECT_TRUE(is_reserved_event("disconnecting"));
   EXPECT_FALSE(is_reserved_event("send_message"));
+}
+
+}  // namespace
+}  // namespace parkchat::proto
+
+namespace parkchat::proto {
+namespace {
+
+TEST(BoundedJson, MeasuresNestingOutsideStrings) {
+  EXPECT_EQ(json_nesting_depth(R"({"a":[1,{"b":2}]})"), 3u);
+  EXPECT_EQ(json_nesting_depth(R"(["[[[[", "\"[{"])"), 1u);
+  EXPECT_EQ(json_nesting_depth("42"), 0u);
+}
+
+TEST(BoundedJson, RefusesDeepNestingBeforeParsing) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_TRUE(parse_bounded_json(deep).is_discarded());
+  const std::string fine = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  EXPECT_FALSE(parse_bounded_json(fine).is_discarded());
+  EXPECT_TRUE(parse_bounded_json("{").is_discarded());
+}
+
+TEST(BoundedJson, DeeplyNestedSocketIoPacketsAreInvalid) {
+  const std::string nested = std::string(5000, '[') + std::string(5000, ']');
+  EXPECT_FALSE(decode_sio("0/chat,{\"token\":\"x\",\"y\":" + nested + "}"));
+  EXPECT_FALSE(decode_sio("51-[\"x\"," + nested + "]"));
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-#include "daemon/gateway/recent_ids.hpp"
+#include "core/base/recent_ids.hpp"
 
 #include <gtest/gtest.h>
 
-namespace parkchat::gateway {
+namespace parkchat {
 namespace {
 
 TEST(RecentIds, ReportsAnIdOnlyTheFirstTime) {
@@ -27,4 +27,4 @@ TEST(RecentIds, ForgetsTheOldestBeyondItsCapacity) {
 }
 
 }  // namespace
-}  // namespace parkchat::gateway
+}  // namespace parkchat

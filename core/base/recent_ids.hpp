@@ -7,7 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
-namespace parkchat::gateway {
+namespace parkchat {
 
 class RecentIds {
  public:
@@ -35,4 +35,4 @@ class RecentIds {
   std::unordered_set<std::string> seen_;
 };
 
-}  // namespace parkchat::gateway
+}  // namespace parkchat

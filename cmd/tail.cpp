@@ -1,0 +1,168 @@
+// parkchat tail ROOM [-n 50] [-f] [--json] [--as USER[:NAME] | --token T]
+// The room's last messages, oldest first; with -f, then everything that happens in it, across
+// reconnections, until Ctrl-C.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+
+#include "cmd/command.hpp"
+#include "core/base/clock.hpp"
+#include "core/client/identity.hpp"
+#include "core/client/room_follower.hpp"
+
+namespace parkchat::cmd {
+namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+void on_interrupt(int) { interrupted = 1; }
+
+// Prints for a person (aligned columns, colours on a terminal, typing on one updating line)
+// or as JSON lines (messages as in CONTRACT §3, other events with an "event" field).
+class Printer {
+ public:
+  Printer(bool json, bool terminal) : json_(json), terminal_(terminal) {}
+
+  void message(const nlohmann::json& m) {
+    clear_typing();
+    if (json_) {
+      std::cout << m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+      return;
+    }
+    const std::string sender = m.value("senderName", "") + " (" + std::to_string(m.value("senderId", 0)) + ")";
+    std::string when = "--:--:--";
+    if (auto micros = parse_iso8601(m.value("createdAt", ""))) {
+      std::time_t seconds = static_cast<std::time_t>(*micros / 1'000'000);
+      std::tm local{};
+      localtime_r(&seconds, &local);
+      char buffer[16];
+      std::strftime(buffer, sizeof buffer, "%H:%M:%S", &local);
+      when = buffer;
+    }
+    const bool system = m.value("type", "") == "SYSTEM";
+    std::cout << dim(when) << "  " << colour(pad(system ? "*" : sender, 22), system ? "2" : "36") << "  "
+              << m.value("content", "") << (m.value("type", "") == "IMAGE" ? dim("  [image]") : "") << std::endl;
+  }
+
+  void event(const char* name, const nlohmann::json& data, const std::string& text) {
+    if (json_) {
+      nlohmann::json out = data.is_object() ? data : nlohmann::json::object();
+      out["event"] = name;
+      std::cout << out.dump() << std::endl;
+      return;
+    }
+    clear_typing();
+    std::cout << dim("-- " + text) << std::endl;
+  }
+
+  void typing(const nlohmann::json& data) {
+    if (json_) return event("typing", data, "");
+    const std::string who = data.value("userName", "user " + std::to_string(data.value("userId", 0)));
+    if (!terminal_) return;  // piped: typing is noise
+    std::cout << "\r\033[K" << dim(data.value("isTyping", false) ? who + " is typing…" : "") << std::flush;
+    typing_shown_ = data.value("isTyping", false);
+  }
+
+ private:
+  void clear_typing() {
+    if (typing_shown_) std::cout << "\r\033[K";
+    typing_shown_ = false;
+  }
+  std::string colour(const std::string& text, const char* code) const {
+    return terminal_ ? "\033[" + std::string(code) + "m" + text + "\033[0m" : text;
+  }
+  std::string dim(const std::string& text) const { return colour(text, "2"); }
+  static std::string pad(std::string text, std::size_t width) {
+    if (text.size() < width) text.append(width - text.size(), ' ');
+    return text;
+  }
+
+  bool json_;
+  bool terminal_;
+  bool typing_shown_ = false;
+};
+
+}  // namespace
+
+Run add_tail(CLI::App& sub) {
+  struct Options {
+    config::Settings settings;
+    std::string room;
+    int lines = 50;
+    bool follow = false;
+    bool json = false;
+    std::optional<std::string> as;
+    std::optional<std::string> token;
+  };
+  auto o = std::make_shared<Options>();
+  o->settings.add_to(sub, {config::Key::url, config::Key::jwt_secret, config::Key::data_dir, config::Key::log_level,
+                           config::Key::log_format});
+  sub.add_option("room", o->room, "room id")->required();
+  sub.add_option("-n,--lines", o->lines, "messages of history to show first")->check(CLI::Range(0, 10000))->capture_default_str();
+  sub.add_flag("-f,--follow", o->follow, "then follow the room live: messages, typing, joins and leaves");
+  sub.add_flag("--json", o->json, "one JSON object per line on stdout, nothing else");
+  sub.add_option("--as", o->as, "act as USER[:NAME], with a token minted from the configured secret");
+  sub.add_option("--token", o->token, "act with this token");
+  sub.footer(
+      "Examples:\n"
+      "  parkchat tail 3f2b…-… -n 20 --as 5\n"
+      "  parkchat tail 3f2b…-… -f --as 5:Lee\n"
+      "  parkchat tail 3f2b…-… -f --json --token \"$TOKEN\" | jq .content");
+  return [o] {
+    if (int code = prepare(o->settings); code != 0) return code;
+    auto server = client::parse_server_url(o->settings.value_or(config::Key::url, "http://127.0.0.1:3003"));
+    if (!server) return report_failure("tail", server.error().message);
+    auto token = client::resolve_token(o->settings, o->as, o->token);
+    if (!token) {
+      std::cerr << "parkchat tail: " << token.error().message << "\n";
+      return token.error().code == Errc::validation ? 2 : 1;
+    }
+    Printer printer(o->json, ::isatty(STDOUT_FILENO) != 0);
+    auto loop = client::ClientLoop::start();
+    client::FollowOptions follow;
+    follow.backlog = o->lines;
+    client::RoomFollower follower(*loop, *server, *token, o->room, follow);
+    if (!o->follow) {
+      auto messages = follower.backlog();
+      if (!messages) return report_failure("tail", std::string(code_name(messages.error().code)) + ": " + messages.error().message);
+      for (const auto& m : *messages) printer.message(m);
+      return 0;
+    }
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    follower.start();
+    while (!interrupted) {
+      auto event = follower.next(std::chrono::milliseconds(200));
+      if (!event) continue;
+      using Kind = client::RoomEvent::Kind;
+      switch (event->kind) {
+        case Kind::message: printer.message(event->data); break;
+        case Kind::typing: printer.typing(event->data); break;
+        case Kind::user_joined:
+          printer.event("user_joined", event->data, event->data.value("userName", "someone") + " joined");
+          break;
+        case Kind::user_left:
+          printer.event("user_left", event->data, "user " + std::to_string(event->data.value("userId", 0)) + " left");
+          break;
+        case Kind::connected:
+        case Kind::disconnected:
+          if (!o->json) printer.event("status", {}, event->text);
+          if (o->json || !::isatty(STDERR_FILENO)) std::cerr << "parkchat tail: " << event->text << "\n";
+          break;
+        case Kind::fatal: return report_failure("tail", event->text);
+      }
+    }
+    return 0;
+  };
+}
+
+}  // namespace parkchat::cmd

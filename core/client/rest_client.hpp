@@ -1,0 +1,35 @@
+#pragma once
+// The REST calls the operator commands make (CONTRACT §3), as a user with a token: the
+// envelope opened, a refusal returned as the server's error code and message.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base/error.hpp"
+#include "core/client/http_client.hpp"
+
+namespace parkchat::client {
+
+class RestClient {
+ public:
+  RestClient(ServerUrl server, std::string token) : server_(std::move(server)), token_(std::move(token)) {}
+
+  // POST /rooms/:id/messages; the stored message (and "duplicate": true when the id was stored before).
+  Result<nlohmann::json> send_message(const std::string& room_id, const std::string& id, const std::string& content,
+                                      const std::string& type);
+  // GET /rooms/:id/messages?limit=N[&cursor=C]: {messages (newest first), hasMore, nextCursor}.
+  Result<nlohmann::json> history(const std::string& room_id, int limit, const std::optional<std::string>& cursor = {});
+
+  const ServerUrl& server() const { return server_; }
+
+ private:
+  Result<nlohmann::json> call(const std::string& method, const std::string& target, const std::string& body);
+
+  ServerUrl server_;
+  std::string token_;
+};
+
+}  // namespace parkchat::client

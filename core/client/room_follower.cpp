@@ -1,0 +1,170 @@
+#include "core/client/room_follower.hpp"
+
+#include <algorithm>
+
+#include "core/client/chat_session.hpp"
+
+namespace parkchat::client {
+namespace {
+
+constexpr int kPageSize = 100;
+// Pages read back after a reconnect before giving up on finding the last message shown.
+constexpr int kMaxGapPages = 20;
+
+}  // namespace
+
+RoomFollower::RoomFollower(ClientLoop& loop, ServerUrl server, std::string token, std::string room_id,
+                           FollowOptions options)
+    : rest_(server, token), room_id_(std::move(room_id)), options_(options) {
+  SocketIoOptions socket_options;
+  socket_options.server = std::move(server);
+  socket_options.auth = {{"token", token}};
+  socket_options.reconnect = true;
+  socket_options.reconnect_first = options_.reconnect_first;
+  socket_options.reconnect_max = options_.reconnect_max;
+  SocketIoHandlers handlers;
+  // Callbacks run on the loop thread and only queue what happened; next() does the work.
+  handlers.connected = [this](const nlohmann::json&) {
+    socket_->emit("join_room", {{"roomId", room_id_}}, [this](Result<nlohmann::json> args) {
+      const nlohmann::json ack = args && args->is_array() && !args->empty() ? (*args)[0] : nlohmann::json();
+      if (ack.is_object() && ack.value("success", false)) return push({Raw::joined, "", {}});
+      const Error error = args ? ack_error(ack) : args.error();
+      // A lost connection is retried by the client; a refusal is final.
+      if (error.code == Errc::unavailable) return;
+      push({Raw::join_failed, std::string(code_name(error.code)) + ": " + error.message, {}});
+    });
+  };
+  handlers.refused = [this](const nlohmann::json& data) {
+    push({Raw::refused, "UNAUTHORIZED: " + data.value("message", data.dump()), {}});
+  };
+  handlers.disconnected = [this](const std::string& reason, std::optional<std::chrono::milliseconds> retry_in) {
+    std::string text = "connection lost: " + reason;
+    if (retry_in) text += "; reconnecting in " + std::to_string((retry_in->count() + 999) / 1000) + " s";
+    push({Raw::lost, text, {}});
+  };
+  handlers.event = [this](const std::string& event, const nlohmann::json& args) {
+    if (!args.empty()) push({Raw::event, event, args[0]});
+  };
+  socket_ = SocketIoClient::create(loop, socket_options, handlers);
+}
+
+RoomFollower::~RoomFollower() { socket_->close(); }
+
+Result<std::vector<nlohmann::json>> RoomFollower::backlog() {
+  std::vector<nlohmann::json> newest_first;
+  std::optional<std::string> cursor;
+  while (static_cast<int>(newest_first.size()) < options_.backlog) {
+    auto page = rest_.history(room_id_, std::min(kPageSize, options_.backlog - static_cast<int>(newest_first.size())), cursor);
+    if (!page) return tl::unexpected(page.error());
+    for (const auto& m : (*page)["messages"]) newest_first.push_back(m);
+    if (!page->value("hasMore", false) || !(*page)["nextCursor"].is_string()) break;
+    cursor = (*page)["nextCursor"].get<std::string>();
+  }
+  return std::vector<nlohmann::json>(newest_first.rbegin(), newest_first.rend());
+}
+
+void RoomFollower::start() { socket_->connect(); }
+
+void RoomFollower::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+  }
+  changed_.notify_all();
+}
+
+void RoomFollower::push(RawItem item) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    raw_.push_back(std::move(item));
+  }
+  changed_.notify_all();
+}
+
+void RoomFollower::emit_message(const nlohmann::json& message) {
+  if (!message.is_object() || !message.contains("id") || !message["id"].is_string()) return;
+  if (!shown_.insert(message["id"].get<std::string>())) return;  // shown already
+  shown_any_ = true;
+  ready_.push_back({RoomEvent::Kind::message, message, ""});
+}
+
+void RoomFollower::fill_gap() {
+  std::vector<nlohmann::json> missed;  // newest first
+  if (!shown_any_) {
+    auto messages = backlog();
+    if (!messages) {
+      ready_.push_back({RoomEvent::Kind::disconnected, {}, "history unavailable: " + messages.error().message});
+      return;
+    }
+    for (const auto& m : *messages) emit_message(m);
+    return;
+  }
+  std::optional<std::string> cursor;
+  for (int page_number = 0; page_number < kMaxGapPages; ++page_number) {
+    auto page = rest_.history(room_id_, kPageSize, cursor);
+    if (!page) {
+      ready_.push_back({RoomEvent::Kind::disconnected, {}, "history unavailable: " + page.error().message});
+      return;
+    }
+    bool reached_shown = false;
+    for (const auto& m : (*page)["messages"]) {
+      if (m.contains("id") && m["id"].is_string() && shown_.contains(m["id"].get<std::string>())) {
+        reached_shown = true;
+        break;
+      }
+      missed.push_back(m);
+    }
+    if (reached_shown || !page->value("hasMore", false) || !(*page)["nextCursor"].is_string()) break;
+    cursor = (*page)["nextCursor"].get<std::string>();
+  }
+  for (auto it = missed.rbegin(); it != missed.rend(); ++it) emit_message(*it);
+}
+
+std::optional<RoomEvent> RoomFollower::next(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (!ready_.empty()) {
+      RoomEvent event = std::move(ready_.front());
+      ready_.pop_front();
+      return event;
+    }
+    std::deque<RawItem> batch;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait_until(lock, deadline, [&] { return stopped_ || !raw_.empty(); });
+      if (stopped_) return std::nullopt;
+      if (raw_.empty()) return std::nullopt;
+      batch.swap(raw_);
+    }
+    // Live events that arrive while the gap is being filled wait behind it; duplicates of
+    // what history returned are dropped by id.
+    for (auto& item : batch) {
+      switch (item.raw) {
+        case Raw::joined:
+          ready_.push_back({RoomEvent::Kind::connected, {}, "following room " + room_id_});
+          fill_gap();
+          break;
+        case Raw::event:
+          if (item.name == "new_message") {
+            emit_message(item.data);
+          } else if (item.name == "typing") {
+            ready_.push_back({RoomEvent::Kind::typing, item.data, ""});
+          } else if (item.name == "user_joined") {
+            ready_.push_back({RoomEvent::Kind::user_joined, item.data, ""});
+          } else if (item.name == "user_left") {
+            ready_.push_back({RoomEvent::Kind::user_left, item.data, ""});
+          }
+          break;
+        case Raw::lost:
+          ready_.push_back({RoomEvent::Kind::disconnected, {}, item.name});
+          break;
+        case Raw::refused:
+        case Raw::join_failed:
+          ready_.push_back({RoomEvent::Kind::fatal, {}, item.name});
+          break;
+      }
+    }
+  }
+}
+
+}  // namespace parkchat::client

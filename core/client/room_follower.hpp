@@ -1,0 +1,84 @@
+#pragma once
+// Follows one room for `parkchat tail -f`: joins it through the gateway, reconnects with
+// exponential backoff (3 s, 6 s, 12 s … 30 s, seed §8.2), rejoins, and after every join fills
+// the gap from REST history, so that each message comes out once, in order, across
+// disconnections. The caller's thread pulls what happened with next(); REST calls run there.
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base/recent_ids.hpp"
+#include "core/client/rest_client.hpp"
+#include "core/client/socketio_client.hpp"
+
+namespace parkchat::client {
+
+struct RoomEvent {
+  enum class Kind {
+    message,       // data: the message (CONTRACT §3)
+    typing,        // data: {roomId, userId, userName, isTyping}
+    user_joined,   // data: {roomId, userId, userName}
+    user_left,     // data: {roomId, userId}
+    connected,     // joined (again); text says so
+    disconnected,  // text: why, and when the next attempt is
+    fatal,         // text: the error (refused token, not a member); following has ended
+  };
+  Kind kind;
+  nlohmann::json data;
+  std::string text;
+};
+
+struct FollowOptions {
+  int backlog = 50;  // messages of history shown first
+  std::chrono::milliseconds reconnect_first{3000};
+  std::chrono::milliseconds reconnect_max{30000};
+};
+
+class RoomFollower {
+ public:
+  RoomFollower(ClientLoop& loop, ServerUrl server, std::string token, std::string room_id, FollowOptions options);
+  ~RoomFollower();
+
+  // The last `backlog` messages, oldest first (without following).
+  Result<std::vector<nlohmann::json>> backlog();
+  // Starts following: the backlog comes first through next(), then live events.
+  void start();
+  // The next event, waiting up to `timeout`; nullopt on timeout or after stop().
+  std::optional<RoomEvent> next(std::chrono::milliseconds timeout);
+  // From any thread (a signal handler's thread): next() returns nullopt from now on.
+  void stop();
+
+ private:
+  enum class Raw { joined, event, lost, refused, join_failed };
+  struct RawItem {
+    Raw raw;
+    std::string name;
+    nlohmann::json data;
+  };
+  void push(RawItem item);
+  // After a join: history since the last message shown, then what arrived meanwhile.
+  void fill_gap();
+  void emit_message(const nlohmann::json& message);
+
+  RestClient rest_;
+  std::string room_id_;
+  FollowOptions options_;
+  std::shared_ptr<SocketIoClient> socket_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<RawItem> raw_;
+  bool stopped_ = false;
+  std::deque<RoomEvent> ready_;
+  RecentIds shown_{4096};
+  bool shown_any_ = false;
+};
+
+}  // namespace parkchat::client
