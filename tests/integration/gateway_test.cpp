@@ -4,50 +4,18 @@
 
 #include <signal.h>
 
-#include <regex>
-
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "core/embedded/child_process.hpp"
 #include "tests/support/run_parkchat.hpp"
+#include "tests/support/serve_process.hpp"
 #include "tests/support/test_stack.hpp"
 
 namespace parkchat::testing {
 namespace {
 
 constexpr const char* kSecret = "gateway-test-secret";
-
-// A `parkchat serve` in the background, on a free port.
-class ServeProcess {
- public:
-  explicit ServeProcess(std::vector<std::string> args) {
-    args.insert(args.begin(), "serve");
-    args.insert(args.end(), {"--listen", "127.0.0.1:0", "--log-level", "warn"});
-    log_path_ = (dir_.path() / "serve.log").string();
-    child_.emplace(start_parkchat(args, log_path_));
-    const std::string out = read_until(child_->stdout_fd(), "ready", std::chrono::seconds(60));
-    std::smatch match;
-    if (!std::regex_search(out, match, std::regex("listening +(http://[0-9.]+:[0-9]+)"))) {
-      ADD_FAILURE() << "serve did not start; stdout:\n" << out << "\nlog:\n" << embedded::tail_of_file(log_path_, 40);
-      return;
-    }
-    url_ = match[1];
-  }
-  ~ServeProcess() {
-    if (child_) child_->stop(SIGTERM, std::chrono::seconds(10));
-  }
-  const std::string& url() const { return url_; }
-  std::string log() const { return embedded::tail_of_file(log_path_, 40); }
-  // Stops with SIGTERM; the exit code.
-  int stop() { return child_->stop(SIGTERM, std::chrono::seconds(10)); }
-
- private:
-  ScratchDir dir_;
-  std::string log_path_;
-  std::optional<embedded::ChildProcess> child_;
-  std::string url_;
-};
 
 // Runs one Node test file with `env`; fails the test with the runner's output when it fails.
 void run_node_tests(const std::string& file, const std::vector<std::string>& env) {

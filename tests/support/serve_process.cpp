@@ -1,0 +1,57 @@
+#include "tests/support/serve_process.hpp"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/run_parkchat.hpp"
+
+namespace parkchat::testing {
+
+ServeProcess::ServeProcess(std::vector<std::string> args, const std::string& listen) {
+  args.insert(args.begin(), "serve");
+  args.insert(args.end(), {"--listen", listen, "--log-level", "warn"});
+  log_path_ = (dir_.path() / "serve.log").string();
+  child_.emplace(start_parkchat(args, log_path_));
+  const std::string out = read_until(child_->stdout_fd(), "ready", std::chrono::seconds(60));
+  std::smatch match;
+  if (!std::regex_search(out, match, std::regex("listening +(http://[0-9.]+:[0-9]+)"))) {
+    ADD_FAILURE() << "serve did not start; stdout:\n" << out << "\nlog:\n" << log();
+    return;
+  }
+  url_ = match[1];
+}
+
+ServeProcess::~ServeProcess() {
+  if (child_) child_->stop(SIGTERM, std::chrono::seconds(10));
+}
+
+int ServeProcess::port() const { return url_.empty() ? 0 : std::stoi(url_.substr(url_.rfind(':') + 1)); }
+
+std::string ServeProcess::log() const { return embedded::tail_of_file(log_path_, 40); }
+
+int ServeProcess::stop() {
+  const int status = child_->stop(SIGTERM, std::chrono::seconds(10));
+  child_.reset();
+  return status;
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+}  // namespace parkchat::testing
