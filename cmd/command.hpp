@@ -3,6 +3,8 @@
 // and returns what to run once the command line is parsed.
 
 #include <functional>
+#include <utility>
+#include <vector>
 
 #include "core/config/settings.hpp"
 
@@ -19,6 +21,11 @@ struct Command {
   const char* summary;
   Run (*add)(CLI::App& sub);
 };
+
+inline constexpr const char* kSummary = "parkchat: a Socket.IO-compatible chat server and its operator toolkit";
+
+// Declares every subcommand on `app`; what to run for each, once parsed.
+std::vector<std::pair<CLI::App*, Run>> build_command_line(CLI::App& app);
 
 Run add_serve(CLI::App& sub);
 Run add_migrate(CLI::App& sub);
