@@ -1,7 +1,6 @@
 #include "daemon/app.hpp"
 
 #include <signal.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <functional>
@@ -10,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/base/file_limit.hpp"
 #include "core/base/uuid.hpp"
 #include "core/base/version.hpp"
 #include "core/bus/async_requester.hpp"
@@ -71,15 +71,6 @@ Result<std::size_t> apply_migrations(const std::string& database_url) {
   return status->size();
 }
 
-// Every socket is a file descriptor: take all the process may have.
-void raise_file_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
 // Runs `task` on the web server's Asio thread and waits for it.
 void run_on_web_thread(web::HttpServer& http, std::function<void()> task) {
   std::promise<void> done;
@@ -118,7 +109,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  raise_file_limit();
+  raise_open_file_limit();
 
   auto log = obs::logger("serve");
   auto roles = parse_roles(settings.value_or(config::Key::roles, ""));

@@ -18,6 +18,14 @@ Result<nlohmann::json> RestClient::call(const std::string& method, const std::st
   return data;
 }
 
+Result<nlohmann::json> RestClient::create_room(const std::string& type, const std::string& name,
+                                               const std::vector<std::int64_t>& participants,
+                                               std::optional<std::int64_t> booking_id) {
+  nlohmann::json body = {{"type", type}, {"name", name}, {"participant_ids", participants}};
+  if (booking_id) body["booking_id"] = *booking_id;
+  return call("POST", "/rooms", body.dump());
+}
+
 Result<nlohmann::json> RestClient::send_message(const std::string& room_id, const std::string& id,
                                                 const std::string& content, const std::string& type) {
   nlohmann::json body = {{"id", id}, {"content", content}, {"message_type", type}};

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,9 @@ class RestClient {
  public:
   RestClient(ServerUrl server, std::string token) : server_(std::move(server)), token_(std::move(token)) {}
 
+  // POST /rooms: {type, name, participant_ids, booking_id?}; the room.
+  Result<nlohmann::json> create_room(const std::string& type, const std::string& name,
+                                     const std::vector<std::int64_t>& participants, std::optional<std::int64_t> booking_id = {});
   // POST /rooms/:id/messages; the stored message (and "duplicate": true when the id was stored before).
   Result<nlohmann::json> send_message(const std::string& room_id, const std::string& id, const std::string& content,
                                       const std::string& type);

@@ -50,6 +50,8 @@ ClientLoop::~ClientLoop() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
+boost::asio::io_context& ClientLoop::io_context() { return impl_->endpoint.get_io_service(); }
+
 void ClientLoop::post(std::function<void()> task) { boost::asio::post(impl_->endpoint.get_io_service(), std::move(task)); }
 
 namespace {

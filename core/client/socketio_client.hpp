@@ -16,6 +16,10 @@
 #include "core/base/error.hpp"
 #include "core/client/http_client.hpp"
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace parkchat::client {
 
 // The thread (and websocketpp endpoint) that clients run on.
@@ -26,6 +30,8 @@ class ClientLoop {
   ~ClientLoop();
   // Runs `task` on the loop's thread; from any thread.
   void post(std::function<void()> task);
+  // The loop's Asio context, for timers that run with the clients.
+  boost::asio::io_context& io_context();
 
   struct Impl;
   Impl& impl() { return *impl_; }

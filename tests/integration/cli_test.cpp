@@ -31,11 +31,11 @@ TEST(CliTest, EverySubcommandHasHelpWithAnExample) {
   }
 }
 
-TEST(CliTest, UnbuiltSubcommandsSaySoAndExitOne) {
+TEST(CliTest, ClientCommandsWithoutTheirArgumentsAreUsageErrors) {
   for (const char* command : {"send", "tail", "simulate"}) {
     auto r = run_parkchat({command});
-    EXPECT_EQ(r.exit_code, 1) << command;
-    EXPECT_NE(r.err.find("not built yet"), std::string::npos) << command << ": " << r.err;
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_NE(r.err.find("required"), std::string::npos) << command << ": " << r.err;
   }
 }
 

@@ -1,0 +1,147 @@
+#include "core/sim/report.hpp"
+
+#include <cstdio>
+#include <optional>
+#include <sstream>
+
+namespace parkchat::sim {
+namespace {
+
+double ms(std::int64_t micros) { return static_cast<double>(micros) / 1000.0; }
+
+nlohmann::json latency(const Histogram& h) {
+  return {{"p50", ms(h.percentile(50))}, {"p90", ms(h.percentile(90))}, {"p99", ms(h.percentile(99))},
+          {"p999", ms(h.percentile(99.9))}, {"max", ms(h.max())}, {"count", h.count()}};
+}
+
+// The value of a metric of --assert, or nullopt for an unknown one.
+std::optional<double> metric(const Report& r, const std::string& name) {
+  const bool ack = name.rfind("ack_", 0) == 0;
+  const Histogram& h = ack ? r.ack_latency : r.delivery_latency;
+  const std::string p = ack ? name.substr(4) : name;
+  if (p == "p50") return ms(h.percentile(50));
+  if (p == "p90") return ms(h.percentile(90));
+  if (p == "p99") return ms(h.percentile(99));
+  if (p == "p999") return ms(h.percentile(99.9));
+  if (p == "max") return ms(h.max());
+  if (name == "lost") return static_cast<double>(r.deliveries.lost);
+  if (name == "dup") return static_cast<double>(r.deliveries.duplicated);
+  if (name == "order") return static_cast<double>(r.deliveries.out_of_order);
+  if (name == "history") return static_cast<double>(r.missing_in_history);
+  if (name == "failed") return static_cast<double>(r.failed);
+  return std::nullopt;
+}
+
+std::string fixed(double value, int decimals = 1) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+}  // namespace
+
+Result<std::vector<Threshold>> parse_thresholds(const std::string& text) {
+  std::vector<Threshold> out;
+  std::stringstream items(text);
+  for (std::string item; std::getline(items, item, ',');) {
+    if (item.empty()) continue;
+    Threshold t;
+    t.text = item;
+    std::size_t at = item.find_first_of("<=>");
+    if (at == std::string::npos || at == 0) return fail(Errc::validation, "--assert '" + item + "': expected METRIC<VALUE");
+    t.metric = item.substr(0, at);
+    std::size_t after = at + 1;
+    if (after < item.size() && item[after] == '=') ++after;
+    t.op = item.substr(at, after - at);
+    std::string number = item.substr(after);
+    if (number.size() > 2 && number.compare(number.size() - 2, 2, "ms") == 0) number.resize(number.size() - 2);
+    try {
+      std::size_t used = 0;
+      t.value = std::stod(number, &used);
+      if (used != number.size()) throw std::invalid_argument(number);
+    } catch (const std::exception&) {
+      return fail(Errc::validation, "--assert '" + item + "': '" + number + "' is not a number");
+    }
+    if (t.op != "<" && t.op != "<=" && t.op != "=" && t.op != ">=" && t.op != ">") {
+      return fail(Errc::validation, "--assert '" + item + "': use <, <=, =, >= or >");
+    }
+    if (!metric(Report{}, t.metric)) {
+      return fail(Errc::validation, "--assert '" + item + "': unknown metric '" + t.metric +
+                                        "' (p50, p90, p99, p999, max, ack_p99…, lost, dup, order, history, failed)");
+    }
+    out.push_back(t);
+  }
+  return out;
+}
+
+Verdict judge(const Report& r, const std::vector<Threshold>& thresholds) {
+  Verdict v;
+  auto check = [&](bool ok, const std::string& what) {
+    if (!ok) {
+      v.passed = false;
+      v.failures.push_back(what);
+    }
+  };
+  check(r.deliveries.lost == 0, std::to_string(r.deliveries.lost) + " deliveries lost");
+  check(r.deliveries.duplicated == 0, std::to_string(r.deliveries.duplicated) + " deliveries duplicated");
+  check(r.deliveries.out_of_order == 0, std::to_string(r.deliveries.out_of_order) + " deliveries out of order");
+  check(r.missing_in_history == 0, std::to_string(r.missing_in_history) + " acknowledged messages missing from history");
+  check(r.duplicated_in_history == 0, std::to_string(r.duplicated_in_history) + " messages twice in history");
+  check(r.failed == 0, std::to_string(r.failed) + " clients never joined their room");
+  for (const auto& t : thresholds) {
+    const double value = *metric(r, t.metric);
+    const bool ok = t.op == "<" ? value < t.value : t.op == "<=" ? value <= t.value : t.op == "=" ? value == t.value
+                  : t.op == ">=" ? value >= t.value : value > t.value;
+    check(ok, t.text + " (was " + fixed(value, 2) + ")");
+  }
+  return v;
+}
+
+nlohmann::json to_json(const Report& r, const Verdict& verdict) {
+  const double seconds = r.send_seconds > 0 ? r.send_seconds : 1;
+  return {{"scenario", r.scenario},
+          {"clients", {{"target", r.target}, {"connected", r.connected}, {"failed", r.failed},
+                       {"connectMs", latency(r.connect_time)}}},
+          {"messages", {{"sent", r.sent}, {"acked", r.acked}, {"delivered", r.deliveries.delivered},
+                        {"expected", r.deliveries.expected}, {"lost", r.deliveries.lost},
+                        {"duplicated", r.deliveries.duplicated}, {"outOfOrder", r.deliveries.out_of_order},
+                        {"unexpected", r.deliveries.unexpected}, {"missingInHistory", r.missing_in_history},
+                        {"duplicatedInHistory", r.duplicated_in_history}}},
+          {"errors", r.errors},
+          {"latency_ms", {{"ack", latency(r.ack_latency)}, {"delivery", latency(r.delivery_latency)}}},
+          {"rate", {{"sentPerSec", static_cast<double>(r.sent) / seconds},
+                    {"ackedPerSec", static_cast<double>(r.acked) / seconds},
+                    {"deliveredPerSec", static_cast<double>(r.deliveries.delivered) / seconds}}},
+          {"passed", verdict.passed},
+          {"failures", verdict.failures}};
+}
+
+std::string summary_table(const Report& r, const Verdict& verdict) {
+  const double seconds = r.send_seconds > 0 ? r.send_seconds : 1;
+  std::ostringstream out;
+  auto row = [&](const std::string& name, const std::string& value) {
+    out << "  " << name << std::string(name.size() < 26 ? 26 - name.size() : 1, '.') << " " << value << "\n";
+  };
+  auto lat = [&](const Histogram& h) {
+    return "p50 " + fixed(ms(h.percentile(50)), 2) + "  p90 " + fixed(ms(h.percentile(90)), 2) + "  p99 " +
+           fixed(ms(h.percentile(99)), 2) + "  p99.9 " + fixed(ms(h.percentile(99.9)), 2) + "  max " + fixed(ms(h.max()), 2) + " ms";
+  };
+  out << "\nscenario " << r.scenario << ", " << fixed(r.send_seconds) << " s of sending\n\n";
+  row("clients connected", std::to_string(r.connected) + " / " + std::to_string(r.target) + " (" + std::to_string(r.failed) + " failed)");
+  row("connect time", lat(r.connect_time));
+  row("messages sent", std::to_string(r.sent) + "  (" + fixed(static_cast<double>(r.sent) / seconds) + "/s)");
+  row("messages acked", std::to_string(r.acked) + "  (" + fixed(static_cast<double>(r.acked) / seconds) + "/s)");
+  row("deliveries", std::to_string(r.deliveries.delivered) + " of " + std::to_string(r.deliveries.expected) + "  (" +
+                        fixed(static_cast<double>(r.deliveries.delivered) / seconds) + "/s)");
+  row("send -> ack", lat(r.ack_latency));
+  row("send -> delivery", lat(r.delivery_latency));
+  row("lost / dup / out of order", std::to_string(r.deliveries.lost) + " / " + std::to_string(r.deliveries.duplicated) + " / " +
+                                       std::to_string(r.deliveries.out_of_order));
+  row("missing from history", std::to_string(r.missing_in_history));
+  for (const auto& [code, count] : r.errors) row("error " + code, std::to_string(count));
+  out << "\n" << (verdict.passed ? "PASSED" : "FAILED") << "\n";
+  for (const auto& f : verdict.failures) out << "  - " << f << "\n";
+  return out.str();
+}
+
+}  // namespace parkchat::sim
