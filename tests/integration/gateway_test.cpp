@@ -1,12 +1,21 @@
 // The gateway driven by real Socket.IO clients: the npm package socket.io-client and raw
 // Engine.IO/WebSocket exchanges, in Node test files under tests/gateway/, against `parkchat
-// serve` processes on this binary's NATS and PostgreSQL. Each Node file is one test here.
+// serve` processes on this binary's NATS and PostgreSQL (each Node file is one test here); and
+// presence, watched on NATS while our own client connects.
 
 #include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/auth/token.hpp"
+#include "core/bus/nats_client.hpp"
+#include "core/client/socketio_client.hpp"
 #include "core/embedded/child_process.hpp"
 #include "tests/support/run_parkchat.hpp"
 #include "tests/support/serve_process.hpp"
@@ -72,6 +81,60 @@ TEST(Gateway, SocketIoClientsOnTwoGateways) {
   // SIGTERM: a graceful stop, exit code 0.
   EXPECT_EQ(second.stop(), 0);
   EXPECT_EQ(first.stop(), 0);
+}
+
+// Seed §3.5: online with a user's first socket on a gateway, offline after the last.
+TEST(Gateway, PresenceFollowsAUsersFirstAndLastSocket) {
+  ScratchDatabase db;
+  ServeProcess serve({"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(), "--jwt-secret", kSecret});
+  ASSERT_FALSE(serve.url().empty());
+  auto nats = bus::NatsClient::connect(TestStack::get().nats_url(), "presence-test");
+  ASSERT_TRUE(nats);
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<nlohmann::json> events;
+  const std::int64_t user = 770000 + (::getpid() % 1000);
+  auto sub = (*nats)->subscribe("chat.user." + std::to_string(user) + ".presence", "", [&](bus::MsgPtr msg) {
+    std::lock_guard<std::mutex> lock(mutex);
+    events.push_back(nlohmann::json::parse(bus::payload(msg.get()), nullptr, false));
+    changed.notify_all();
+  });
+  ASSERT_TRUE(sub);
+  ASSERT_TRUE((*nats)->flush(std::chrono::seconds(5)));
+  auto wait_for_events = [&](std::size_t n) {
+    std::unique_lock<std::mutex> lock(mutex);
+    return changed.wait_for(lock, std::chrono::seconds(10), [&] { return events.size() >= n; });
+  };
+
+  auto loop = client::ClientLoop::start();
+  auto server = client::parse_server_url(serve.url());
+  ASSERT_TRUE(server);
+  auto token = auth::mint_token({user, "Pat"}, kSecret, std::chrono::hours(1));
+  ASSERT_TRUE(token);
+  auto open_socket = [&] {
+    auto connected = std::make_shared<std::promise<void>>();
+    client::SocketIoOptions options;
+    options.server = *server;
+    options.auth = {{"token", *token}};
+    client::SocketIoHandlers handlers;
+    handlers.connected = [connected](const nlohmann::json&) { connected->set_value(); };
+    auto socket = client::SocketIoClient::create(*loop, options, handlers);
+    socket->connect();
+    EXPECT_EQ(connected->get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return socket;
+  };
+  auto first = open_socket();
+  ASSERT_TRUE(wait_for_events(1));
+  auto second = open_socket();
+  first->close();
+  second->close();
+  ASSERT_TRUE(wait_for_events(2));
+  std::lock_guard<std::mutex> lock(mutex);
+  ASSERT_EQ(events.size(), 2u) << "one online, one offline, nothing for the second socket";
+  EXPECT_EQ(events[0].value("status", ""), "online");
+  EXPECT_EQ(events[1].value("status", ""), "offline");
+  EXPECT_EQ(events[0].value("userId", 0), user);
+  EXPECT_TRUE(events[0].contains("gatewayId") && events[0].contains("at")) << events[0];
 }
 
 }  // namespace
