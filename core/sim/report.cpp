@@ -102,7 +102,7 @@ nlohmann::json to_json(const Report& r, const Verdict& verdict) {
   return {{"scenario", r.scenario},
           {"clients", {{"target", r.target}, {"connected", r.connected}, {"failed", r.failed},
                        {"connectMs", latency(r.connect_time)}}},
-          {"messages", {{"sent", r.sent}, {"acked", r.acked}, {"delivered", r.deliveries.delivered},
+          {"messages", {{"sent", r.sent}, {"acked", r.acked}, {"ackedThroughRest", r.rest_sends}, {"delivered", r.deliveries.delivered},
                         {"expected", r.deliveries.expected}, {"lost", r.deliveries.lost},
                         {"duplicated", r.deliveries.duplicated}, {"outOfOrder", r.deliveries.out_of_order},
                         {"unexpected", r.deliveries.unexpected}, {"missingInHistory", r.missing_in_history},
@@ -130,7 +130,8 @@ std::string summary_table(const Report& r, const Verdict& verdict) {
   row("clients connected", std::to_string(r.connected) + " / " + std::to_string(r.target) + " (" + std::to_string(r.failed) + " failed)");
   row("connect time", lat(r.connect_time));
   row("messages sent", std::to_string(r.sent) + "  (" + fixed(static_cast<double>(r.sent) / seconds) + "/s)");
-  row("messages acked", std::to_string(r.acked) + "  (" + fixed(static_cast<double>(r.acked) / seconds) + "/s)");
+  row("messages acked", std::to_string(r.acked) + "  (" + fixed(static_cast<double>(r.acked) / seconds) + "/s; " +
+                            std::to_string(r.rest_sends) + " through REST)");
   row("deliveries", std::to_string(r.deliveries.delivered) + " of " + std::to_string(r.deliveries.expected) + "  (" +
                         fixed(static_cast<double>(r.deliveries.delivered) / seconds) + "/s)");
   row("send -> ack", lat(r.ack_latency));

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <future>
+#include <mutex>
 #include <memory>
 #include <random>
 #include <set>
@@ -13,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/auth/token.hpp"
+#include "core/base/uuid.hpp"
 #include "core/client/rest_client.hpp"
 #include "core/client/socketio_client.hpp"
 
@@ -32,10 +36,61 @@ struct SimClient {
   int room = 0;
   std::string token;
   std::shared_ptr<client::SocketIoClient> socket;
-  std::unique_ptr<Timer> timer;
+  std::unique_ptr<Timer> timer;        // the next send, or the pause before a reconnect
+  std::unique_ptr<Timer> churn_timer;  // the next reconnect or rejoin
   Clock::time_point connect_started;
+  int generation = 0;                  // of its socket: callbacks of an older one are ignored
   bool joined = false;
+  bool ever_joined = false;
   std::uint64_t seq = 0;
+  int in_flight = 0;       // sends not yet acknowledged
+  bool last_rest = false;  // the channel of the last send
+};
+
+// Sends through REST for a share of messages: blocking calls, so on threads of their own; the
+// outcome goes back to the clients' thread.
+class RestSenders {
+ public:
+  using Job = std::function<void()>;
+  explicit RestSenders(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      workers_.emplace_back([this] {
+        while (true) {
+          Job job;
+          {
+            std::unique_lock<std::mutex> lock(mutex_);
+            changed_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+            if (jobs_.empty()) return;
+            job = std::move(jobs_.front());
+            jobs_.pop_front();
+          }
+          job();
+        }
+      });
+    }
+  }
+  ~RestSenders() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  void submit(Job job) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    changed_.notify_one();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Job> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
 };
 
 struct SimRoom {
@@ -76,6 +131,15 @@ class Run {
     while (next_connect_ < static_cast<int>(clients_.size()) && next_connect_ <= target) connect(clients_[static_cast<std::size_t>(next_connect_++)]);
     if (now - last_progress_ >= std::chrono::seconds(1)) report_progress(now);
     if (now >= send_until_) return drain(now);
+    if (storms_done_ < scenario().storms) {
+      const auto storm_at = origin_ + scenario().ramp_up + scenario().duration * (storms_done_ + 1) / (scenario().storms + 1);
+      if (now >= storm_at) {
+        ++storms_done_;
+        for (auto& c : clients_) {
+          if (c.joined && std::uniform_real_distribution<double>(0, 1)(random_) < scenario().storm_share) reconnect(c);
+        }
+      }
+    }
     ticker_.expires_after(std::chrono::milliseconds(10));
     ticker_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) tick();
@@ -107,46 +171,116 @@ class Run {
     socket_options.connect_timeout = std::chrono::seconds(20);
     client::SocketIoHandlers handlers;
     const int index = c.index;
-    handlers.connected = [this, index](const nlohmann::json&) { on_connected(index); };
-    handlers.refused = [this, index](const nlohmann::json&) {
+    const int generation = ++c.generation;
+    auto current = [this, index, generation] { return clients_[static_cast<std::size_t>(index)].generation == generation; };
+    handlers.connected = [this, index, current](const nlohmann::json&) {
+      if (current()) on_connected(index);
+    };
+    handlers.refused = [this, index, current](const nlohmann::json&) {
+      if (!current()) return;
       ++report_.errors["UNAUTHORIZED"];
       on_lost(index);
     };
-    handlers.disconnected = [this, index](const std::string&, std::optional<std::chrono::milliseconds>) {
+    handlers.disconnected = [this, index, current](const std::string&, std::optional<std::chrono::milliseconds>) {
+      if (!current()) return;
       ++report_.errors["DISCONNECTED"];
       on_lost(index);
     };
-    handlers.event = [this, index](const std::string& event, const nlohmann::json& args) {
-      if (event == "new_message" && !args.empty()) on_message(index, args[0]);
+    handlers.event = [this, index, current](const std::string& event, const nlohmann::json& args) {
+      if (current() && event == "new_message" && !args.empty()) on_message(index, args[0]);
     };
     c.connect_started = Clock::now();
-    c.timer = std::make_unique<Timer>(loop_.io_context());
+    if (!c.timer) c.timer = std::make_unique<Timer>(loop_.io_context());
+    if (!c.churn_timer) c.churn_timer = std::make_unique<Timer>(loop_.io_context());
     c.socket = client::SocketIoClient::create(loop_, socket_options, handlers);
     c.socket->connect();
   }
 
-  void on_connected(int index) {
-    SimClient& c = clients_[static_cast<std::size_t>(index)];
-    c.socket->emit("join_room", {{"roomId", rooms_[static_cast<std::size_t>(c.room)].id}}, [this, index](Result<nlohmann::json> args) {
+  void on_connected(int index) { join(clients_[static_cast<std::size_t>(index)]); }
+
+  void join(SimClient& c) {
+    const int index = c.index;
+    const int generation = c.generation;
+    c.socket->emit("join_room", {{"roomId", rooms_[static_cast<std::size_t>(c.room)].id}}, [this, index, generation](Result<nlohmann::json> args) {
       SimClient& joined = clients_[static_cast<std::size_t>(index)];
+      if (joined.generation != generation) return;
       const nlohmann::json ack = args && args->is_array() && !args->empty() ? (*args)[0] : nlohmann::json();
       if (!ack.is_object() || !ack.value("success", false)) {
         ++report_.errors[args ? ack.value("error", nlohmann::json::object()).value("code", "JOIN_REFUSED") : "JOIN_TIMEOUT"];
         return;
       }
+      if (joined.joined) return;
       joined.joined = true;
       ++joined_;
-      report_.connect_time.record(micros_since(joined.connect_started));
+      if (!joined.ever_joined) {
+        joined.ever_joined = true;
+        report_.connect_time.record(micros_since(joined.connect_started));
+        schedule_churn(joined);
+      }
       schedule_send(joined);
     });
   }
 
-  void on_lost(int index) {
-    SimClient& c = clients_[static_cast<std::size_t>(index)];
+  // The client is out of its room for a while: what it misses is not a loss.
+  void mark_away(SimClient& c) {
     if (c.joined) --joined_;
     c.joined = false;
-    verifier_unstable_.insert(index);
+    verifier_unstable_.insert(c.index);
     if (c.timer) c.timer->cancel();
+  }
+
+  void on_lost(int index) { mark_away(clients_[static_cast<std::size_t>(index)]); }
+
+  // Churn: the next reconnect or rejoin of a client, whichever the dice say comes first.
+  void schedule_churn(SimClient& c) {
+    auto draw = [&](std::chrono::milliseconds mean) {
+      if (mean.count() <= 0) return std::chrono::milliseconds::max();
+      const double ms = std::exponential_distribution<double>(1.0 / static_cast<double>(mean.count()))(random_);
+      return std::chrono::milliseconds(static_cast<std::int64_t>(ms) + 1);
+    };
+    const auto reconnect_in = draw(scenario().reconnect_every);
+    const auto rejoin_in = draw(scenario().rejoin_every);
+    if (reconnect_in == std::chrono::milliseconds::max() && rejoin_in == std::chrono::milliseconds::max()) return;
+    const bool reconnecting = reconnect_in <= rejoin_in;
+    c.churn_timer->expires_after(std::min(reconnect_in, rejoin_in));
+    const int index = c.index;
+    c.churn_timer->async_wait([this, index, reconnecting](const boost::system::error_code& ec) {
+      if (ec || Clock::now() >= send_until_) return;
+      SimClient& churned = clients_[static_cast<std::size_t>(index)];
+      if (reconnecting) {
+        reconnect(churned);
+      } else {
+        rejoin(churned);
+      }
+      schedule_churn(churned);
+    });
+  }
+
+  // Drops the connection and connects again after a short pause.
+  void reconnect(SimClient& c) {
+    if (!c.socket) return;
+    mark_away(c);
+    ++report_.errors["RECONNECTS (churn)"];
+    c.socket->close();
+    ++c.generation;  // the closed socket's late callbacks are ignored
+    c.timer->expires_after(std::chrono::milliseconds(std::uniform_int_distribution<int>(100, 1000)(random_)));
+    const int index = c.index;
+    c.timer->async_wait([this, index](const boost::system::error_code& ec) {
+      if (!ec && Clock::now() < send_until_) connect(clients_[static_cast<std::size_t>(index)]);
+    });
+  }
+
+  // Leaves the room and joins it again on the same connection.
+  void rejoin(SimClient& c) {
+    if (!c.joined) return;
+    mark_away(c);
+    ++report_.errors["REJOINS (churn)"];
+    const int index = c.index;
+    const int generation = c.generation;
+    c.socket->emit("leave_room", {{"roomId", rooms_[static_cast<std::size_t>(c.room)].id}}, [this, index, generation](Result<nlohmann::json>) {
+      SimClient& back = clients_[static_cast<std::size_t>(index)];
+      if (back.generation == generation && Clock::now() < send_until_) join(back);
+    });
   }
 
   std::chrono::microseconds think_time() {
@@ -176,6 +310,12 @@ class Run {
     if (scenario().typing_share > 0 && std::uniform_real_distribution<double>(0, 1)(random_) < scenario().typing_share) {
       c.socket->emit("typing", {{"roomId", room.id}, {"isTyping", true}});
     }
+    // One sender's order holds per channel; a client switching between the socket and REST waits
+    // for its sends in flight first, as a real client falling back to REST does.
+    const bool use_rest = scenario().rest_share > 0 && std::uniform_real_distribution<double>(0, 1)(random_) < scenario().rest_share;
+    if (c.in_flight > 0 && use_rest != c.last_rest) return schedule_send(c);
+    c.last_rest = use_rest;
+    ++c.in_flight;
     const std::uint64_t seq = ++c.seq;
     const std::int64_t sent_at = micros_since(origin_);
     std::string content = "sim:" + std::to_string(c.index) + ":" + std::to_string(seq) + ":" + std::to_string(sent_at) + ":";
@@ -187,10 +327,15 @@ class Run {
     ++report_.sent;
     ++pending_acks_;
     const int index = c.index;
+    if (use_rest) {
+      send_by_rest(c, room, std::move(content), sent_at, std::move(recipients));
+      return schedule_send(c);
+    }
     c.socket->emit(
         "send_message", {{"roomId", room.id}, {"content", std::move(content)}, {"type", "TEXT"}},
         [this, index, sent_at, recipients = std::move(recipients)](Result<nlohmann::json> args) mutable {
           --pending_acks_;
+          --clients_[static_cast<std::size_t>(index)].in_flight;
           const nlohmann::json ack = args && args->is_array() && !args->empty() ? (*args)[0] : nlohmann::json();
           if (!ack.is_object() || !ack.value("success", false)) {
             ++report_.errors[args ? ack.value("error", nlohmann::json::object()).value("code", "REFUSED") : "ACK_TIMEOUT"];
@@ -204,6 +349,29 @@ class Run {
         },
         std::chrono::seconds(10));
     schedule_send(c);
+  }
+
+  void send_by_rest(SimClient& c, const SimRoom& room, std::string content, std::int64_t sent_at, std::vector<int> recipients) {
+    const int index = c.index;
+    rest_.submit([this, server = options_.server, token = c.token, room_id = room.id, content = std::move(content), index,
+                  sent_at, recipients = std::move(recipients)]() mutable {
+      client::RestClient rest(server, token);
+      auto stored = rest.send_message(room_id, new_uuid(), content, "TEXT");
+      loop_.post([this, stored = std::move(stored), index, sent_at, recipients = std::move(recipients)]() mutable {
+        --pending_acks_;
+        --clients_[static_cast<std::size_t>(index)].in_flight;
+        if (!stored) {
+          ++report_.errors[std::string(code_name(stored.error().code)) + " (REST)"];
+          return;
+        }
+        ++report_.acked;
+        ++report_.rest_sends;
+        report_.ack_latency.record(micros_since(origin_) - sent_at);
+        const std::string id = stored->value("id", "");
+        acked_ids_[clients_[static_cast<std::size_t>(index)].room].push_back(id);
+        verifier_.acked(id, index, std::move(recipients));
+      });
+    });
   }
 
   void on_message(int index, const nlohmann::json& message) {
@@ -241,10 +409,11 @@ class Run {
     report_.connected = joined_;
     for (auto& c : clients_) {
       if (c.timer) c.timer->cancel();
+      if (c.churn_timer) c.churn_timer->cancel();
       if (c.socket) c.socket->close();
     }
     report_.deliveries = verifier_.finish();
-    report_.failed = static_cast<int>(clients_.size()) - static_cast<int>(report_.connect_time.count());
+    report_.failed = static_cast<int>(std::count_if(clients_.begin(), clients_.end(), [](const SimClient& c) { return !c.ever_joined; }));
     done_->set_value();
   }
 
@@ -270,6 +439,8 @@ class Run {
   std::uint64_t receipts_ = 0;
   int next_connect_ = 0;
   int joined_ = 0;
+  int storms_done_ = 0;
+  RestSenders rest_{2};
   std::int64_t pending_acks_ = 0;
   DeliveryVerifier verifier_;
   std::set<int> verifier_unstable_;
@@ -378,6 +549,7 @@ Result<Report> run_simulation(const RunOptions& options) {
   loop->post([&] {
     for (auto& c : clients) {
       c.timer.reset();
+      c.churn_timer.reset();
       c.socket.reset();
     }
     run.reset();

@@ -35,6 +35,7 @@ struct Report {
   Histogram connect_time;
   std::uint64_t sent = 0;
   std::uint64_t acked = 0;
+  std::uint64_t rest_sends = 0;  // of the acked, those sent through REST
   std::map<std::string, std::uint64_t> errors;  // refusals and failures by code
   DeliveryVerifier::Counts deliveries;
   std::uint64_t missing_in_history = 0;

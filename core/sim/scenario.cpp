@@ -20,7 +20,8 @@ std::optional<std::chrono::milliseconds> parse_span(const std::string& text) {
 Result<Scenario> parse_scenario(const nlohmann::json& json) {
   if (!json.is_object()) return fail(Errc::validation, "a scenario is a JSON object");
   static const std::set<std::string> kKnown = {"name", "description", "clients", "roomSize", "roomType", "rampUp",
-                                               "duration", "ratePerClient", "messageBytes", "typingShare", "thinkTime"};
+                                               "duration", "ratePerClient", "messageBytes", "typingShare", "thinkTime",
+                                               "restShare", "reconnectEvery", "rejoinEvery", "storms", "stormShare"};
   for (const auto& [key, value] : json.items()) {
     if (kKnown.count(key) == 0) return fail(Errc::validation, "unknown scenario field '" + key + "'");
   }
@@ -52,7 +53,9 @@ Result<Scenario> parse_scenario(const nlohmann::json& json) {
   for (auto checked : {integer("clients", s.clients, 1, 1'000'000), integer("roomSize", s.room_size, 2, 10'000),
                        integer("messageBytes", s.message_bytes, 32, 4000), span("rampUp", s.ramp_up),
                        span("duration", s.duration), number("ratePerClient", s.rate, 0, 20),
-                       number("typingShare", s.typing_share, 0, 1)}) {
+                       number("typingShare", s.typing_share, 0, 1), number("restShare", s.rest_share, 0, 1),
+                       span("reconnectEvery", s.reconnect_every), span("rejoinEvery", s.rejoin_every),
+                       integer("storms", s.storms, 0, 100), number("stormShare", s.storm_share, 0, 1)}) {
     if (!checked) return tl::unexpected(checked.error());
   }
   s.room_type = json.value("roomType", "GROUP");

@@ -23,6 +23,14 @@ struct Scenario {
   int message_bytes = 64;                  // content length
   double typing_share = 0.0;               // share of sends preceded by a typing event
   std::string think_time = "exponential";  // gaps between sends: exponential or uniform
+  double rest_share = 0.0;                 // share of sends through POST /rooms/:id/messages
+  // Churn: each client drops its connection and reconnects about this often (0: never) ...
+  std::chrono::milliseconds reconnect_every{0};
+  // ... leaves its room and joins again about this often (0: never) ...
+  std::chrono::milliseconds rejoin_every{0};
+  // ... and `storms` times during the run, `storm_share` of all clients reconnect at once.
+  int storms = 0;
+  double storm_share = 0.0;
 };
 
 // Parses a scenario; VALIDATION naming the field for anything out of range or unknown.

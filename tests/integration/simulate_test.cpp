@@ -55,5 +55,32 @@ TEST(Simulate, ShortScenarioLosesNothing) {
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
 }
 
+// Reconnects, rejoins, a storm and REST sends: still nothing lost, duplicated or reordered.
+TEST(Simulate, ChurnLosesNothing) {
+  ScratchDatabase db;
+  ServeProcess serve({"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(), "--jwt-secret", kSecret});
+  ASSERT_FALSE(serve.url().empty());
+  ScratchDir dir;
+  const auto scenario = dir.path() / "churn.json";
+  std::ofstream(scenario) << R"({"name":"short churn","clients":40,"roomSize":5,"rampUp":"1s","duration":"6s",
+                                 "ratePerClient":2,"restShare":0.2,"reconnectEvery":"3s","rejoinEvery":"3s",
+                                 "storms":1,"stormShare":0.5})";
+  const auto report_path = dir.path() / "report.json";
+  auto run = run_parkchat({"simulate", scenario.string(), "--url", serve.url(), "--jwt-secret", kSecret, "--json",
+                           report_path.string()},
+                          {}, 120s);
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  std::ifstream file(report_path);
+  auto report = nlohmann::json::parse(file, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << run.out;
+  EXPECT_GT(report["messages"]["ackedThroughRest"].get<int>(), 0) << run.out;
+  EXPECT_GT(report["errors"].value("RECONNECTS (churn)", 0), 0) << run.out;
+  EXPECT_GT(report["errors"].value("REJOINS (churn)", 0), 0) << run.out;
+  EXPECT_EQ(report["messages"]["lost"], 0);
+  EXPECT_EQ(report["messages"]["duplicated"], 0);
+  EXPECT_EQ(report["messages"]["outOfOrder"], 0);
+  EXPECT_EQ(report["messages"]["missingInHistory"], 0);
+}
+
 }  // namespace
 }  // namespace parkchat::testing
