@@ -18,9 +18,16 @@ std::string display_name(const NewMember& m) {
   return m.user_name.empty() ? "user " + std::to_string(m.user_id) : m.user_name;
 }
 
+// "Ann, Bo, Cy" — at most ten names, then "and N others", so that a SYSTEM message about a large
+// group stays far below the 4,000 characters a message may have.
 std::string join_names(const std::vector<NewMember>& members) {
+  constexpr std::size_t kNamed = 10;
   std::string out;
-  for (const NewMember& m : members) out += (out.empty() ? "" : ", ") + display_name(m);
+  for (std::size_t i = 0; i < members.size() && i < kNamed; ++i) out += (out.empty() ? "" : ", ") + display_name(members[i]);
+  if (members.size() > kNamed) {
+    const std::size_t rest = members.size() - kNamed;
+    out += " and " + std::to_string(rest) + (rest == 1 ? " other" : " others");
+  }
   return out;
 }
 

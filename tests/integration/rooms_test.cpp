@@ -77,6 +77,17 @@ TEST_F(RoomsTest, ConcurrentDirectCreatesGiveOneRoom) {
   EXPECT_EQ(chat_.scalar("SELECT count(*) FROM chat_room_members"), std::to_string(2 * kPairs));
 }
 
+TEST_F(RoomsTest, ALargeGroupIsCreatedAndItsSystemMessageStaysShort) {
+  std::vector<std::int64_t> others;
+  for (std::int64_t u = 1000; u < 1500; ++u) others.push_back(u);
+  auto room = chat_.call("chat.rooms.create", {{"type", "GROUP"}, {"userId", 1}, {"memberIds", others}, {"name", "club"}});
+  ASSERT_EQ(room["members"].size(), 501u) << room.dump().substr(0, 300);
+  auto texts = system_texts(room["id"]);
+  ASSERT_EQ(texts.size(), 1u);
+  EXPECT_NE(texts[0].find("and 490 others"), std::string::npos) << texts[0];
+  EXPECT_LT(texts[0].size(), 400u);
+}
+
 TEST_F(RoomsTest, DirectRoomNeedsExactlyOneOtherUser) {
   EXPECT_EQ(chat_.error_code("chat.rooms.create", {{"type", "DIRECT"}, {"userId", 4}, {"memberIds", {4}}}), "VALIDATION");
   EXPECT_EQ(chat_.error_code("chat.rooms.create", {{"type", "DIRECT"}, {"userId", 4}, {"memberIds", {5, 6}}}), "VALIDATION");
