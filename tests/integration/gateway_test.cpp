@@ -137,5 +137,32 @@ TEST(Gateway, PresenceFollowsAUsersFirstAndLastSocket) {
   EXPECT_TRUE(events[0].contains("gatewayId") && events[0].contains("at")) << events[0];
 }
 
+// SIGTERM: a connected client is told why it is being let go, and serve exits 0.
+TEST(Gateway, SigtermClosesSocketsWithAReason) {
+  ScratchDatabase db;
+  ServeProcess serve({"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(), "--jwt-secret", kSecret});
+  ASSERT_FALSE(serve.url().empty());
+  auto loop = client::ClientLoop::start();
+  auto server = client::parse_server_url(serve.url());
+  ASSERT_TRUE(server);
+  auto token = auth::mint_token({31, "Sam"}, kSecret, std::chrono::hours(1));
+  ASSERT_TRUE(token);
+  auto connected = std::make_shared<std::promise<void>>();
+  auto gone = std::make_shared<std::promise<std::string>>();
+  client::SocketIoOptions options;
+  options.server = *server;
+  options.auth = {{"token", *token}};
+  client::SocketIoHandlers handlers;
+  handlers.connected = [connected](const nlohmann::json&) { connected->set_value(); };
+  handlers.disconnected = [gone](const std::string& reason, std::optional<std::chrono::milliseconds>) { gone->set_value(reason); };
+  auto socket = client::SocketIoClient::create(*loop, options, handlers);
+  socket->connect();
+  ASSERT_EQ(connected->get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(serve.stop(), 0);
+  auto reason = gone->get_future();
+  ASSERT_EQ(reason.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_NE(reason.get().find("server shutting down"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace parkchat::testing
