@@ -1,7 +1,6 @@
 #include "daemon/gateway/engine_server.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <optional>
 
 #include <boost/asio/io_context.hpp>
@@ -218,7 +217,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
       ws_ = probe_ws_;
       probe_ws_ = 0;
       if (pending_poll_) respond_poll("6");
-      std::deque<Outgoing> queued;
+      std::vector<Outgoing> queued;
       queued.swap(outbox_);
       outbox_bytes_ = 0;
       for (auto& out : queued) {
@@ -326,7 +325,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
   web::ConnectionId ws_ = 0;
   web::ConnectionId probe_ws_ = 0;
   std::optional<web::Respond> pending_poll_;
-  std::deque<Outgoing> outbox_;
+  std::vector<Outgoing> outbox_;  // polling only (a deque would cost every session 600 bytes)
   std::size_t outbox_bytes_ = 0;
   boost::asio::steady_timer timer_;
 };

@@ -17,13 +17,13 @@ Frame event_frame(std::string_view nsp, std::string_view name, const nlohmann::j
 // What Socket.IO keeps in an Engine.IO session: its namespace sockets, a binary packet waiting
 // for its attachments, and the deadline for joining a namespace.
 struct SioServer::Client : EngineSession::Attachment {
-  explicit Client(boost::asio::io_context& io) : connect_timer(io) {}
-  ~Client() override { connect_timer.cancel(); }
+  explicit Client(boost::asio::io_context& io) : connect_timer(std::make_unique<boost::asio::steady_timer>(io)) {}
 
   std::map<std::string, std::unique_ptr<SioSocket>> sockets;
   std::optional<SioPacket> partial;
   std::vector<std::string> attachments;
-  boost::asio::steady_timer connect_timer;
+  // Until the client joins a namespace; then released, as idle sockets should cost little.
+  std::unique_ptr<boost::asio::steady_timer> connect_timer;
 };
 
 void SioSocket::send_packet(std::string text, const std::vector<std::string>& attachments) {
@@ -69,8 +69,8 @@ Namespace* SioServer::find(const std::string& nsp) const {
 
 void SioServer::on_open(EngineSession& session) {
   auto client = std::make_unique<Client>(web_->io_context());
-  client->connect_timer.expires_after(options_.connect_timeout);
-  client->connect_timer.async_wait([&session, client = client.get()](const boost::system::error_code& ec) {
+  client->connect_timer->expires_after(options_.connect_timeout);
+  client->connect_timer->async_wait([&session, client = client.get()](const boost::system::error_code& ec) {
     // The timer dies with the client, which dies with the session: cancelled, never dangling.
     if (ec || !client->sockets.empty()) return;
     session.close("connect timeout");
@@ -150,7 +150,7 @@ void SioServer::connect(EngineSession& session, Client& client, const SioPacket&
   SioSocket& admitted = *socket;
   client.sockets.emplace(packet.nsp, std::move(socket));
   admitted.connected_ = true;
-  client.connect_timer.cancel();
+  client.connect_timer.reset();  // cancels it; its handler sees operation_aborted
   SioPacket ok;
   ok.type = SioType::connect;
   ok.nsp = packet.nsp;
