@@ -1,8 +1,11 @@
 #include "core/bus/async_publisher.hpp"
 
+#include <algorithm>
+
 namespace parkchat::bus {
 
-Result<std::unique_ptr<AsyncPublisher>> AsyncPublisher::open(NatsClient& nats, int max_pending, Report report) {
+Result<std::unique_ptr<AsyncPublisher>> AsyncPublisher::open(NatsClient& nats, int max_pending, Report report,
+                                                             std::chrono::milliseconds stall_wait) {
   std::unique_ptr<AsyncPublisher> publisher(new AsyncPublisher(nullptr, std::move(report)));
   jsOptions options;
   jsOptions_Init(&options);
@@ -10,7 +13,7 @@ Result<std::unique_ptr<AsyncPublisher>> AsyncPublisher::open(NatsClient& nats, i
   options.PublishAsync.MaxPending = max_pending;
   options.PublishAsync.AckHandler = &AsyncPublisher::on_ack;
   options.PublishAsync.AckHandlerClosure = publisher.get();
-  options.PublishAsync.StallWait = 5000;
+  options.PublishAsync.StallWait = std::max<std::int64_t>(1, stall_wait.count());
   if (natsStatus s = natsConnection_JetStream(&publisher->js_, nats.connection(), &options); s != NATS_OK) {
     return tl::unexpected(nats_error(s, "JetStream context for async publishing"));
   }

@@ -19,12 +19,14 @@ class AsyncPublisher {
   // (a duplicate), or the error. Runs on a nats.c thread; keep it short.
   using Report = std::function<void(const std::string& msg_id, Result<bool> stored)>;
 
-  // `nats` must outlive the publisher.
-  static Result<std::unique_ptr<AsyncPublisher>> open(NatsClient& nats, int max_pending, Report report);
+  // `nats` must outlive the publisher. With `max_pending` in flight, publish() waits up to
+  // `stall_wait` for room, then fails: an event loop passes a few milliseconds, not seconds.
+  static Result<std::unique_ptr<AsyncPublisher>> open(NatsClient& nats, int max_pending, Report report,
+                                                      std::chrono::milliseconds stall_wait = std::chrono::seconds(5));
   ~AsyncPublisher();
 
-  // Queues a publish with Nats-Msg-Id = msg_id (and `headers`); blocks only while max_pending
-  // are in flight.
+  // Queues a publish with Nats-Msg-Id = msg_id (and `headers`); waits (up to the stall wait)
+  // only while max_pending are in flight.
   Result<void> publish(const std::string& subject, std::string_view data, const std::string& msg_id,
                        const Headers& headers = {});
   // Waits until every publish so far has been reported.

@@ -79,9 +79,14 @@ ChatGateway::~ChatGateway() {
 }
 
 Result<void> ChatGateway::start() {
-  auto publisher = bus::AsyncPublisher::open(nats_, 4096, [this](const std::string& msg_id, Result<bool> stored) {
-    web_->post([this, msg_id, stored = std::move(stored)]() mutable { on_published(msg_id, std::move(stored)); });
-  });
+  // With 4,096 publishes unacknowledged, a send waits at most 5 ms for room and is then refused
+  // (UNAVAILABLE): the Asio thread serves every socket and must not stall behind JetStream.
+  auto publisher = bus::AsyncPublisher::open(
+      nats_, 4096,
+      [this](const std::string& msg_id, Result<bool> stored) {
+        web_->post([this, msg_id, stored = std::move(stored)]() mutable { on_published(msg_id, std::move(stored)); });
+      },
+      std::chrono::milliseconds(5));
   if (!publisher) return tl::unexpected(publisher.error());
   publisher_ = std::move(*publisher);
   return {};
