@@ -165,13 +165,15 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
   obs::Registry metrics;
   std::unique_ptr<api::RestApi> rest;
   std::unique_ptr<api::OpsEndpoints> ops;
+  // The listener outlives the gateway: NATS callbacks still running while the gateway goes
+  // post to it, and the sessions' timers belong to its Asio context.
+  std::unique_ptr<web::HttpServer> http;
   std::unique_ptr<bus::NatsClient> gateway_nats;
   std::unique_ptr<bus::AsyncRequester> gateway_requester;
   std::unique_ptr<gateway::ChatGateway> chat_gateway;
   std::unique_ptr<gateway::SioServer> sio;
   std::unique_ptr<gateway::EngineServer> engine;
   std::unique_ptr<gateway::EngineRouter> router;
-  std::unique_ptr<web::HttpServer> http;
   StopStack role_stops;  // after the pointers above: stops run while they exist
   const bool run_service = roles->count(Role::service) != 0;
   const bool run_notify = roles->count(Role::notify) != 0;
@@ -225,7 +227,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     chat_options.jwt_secret = *secret;
     chat_gateway = std::make_unique<gateway::ChatGateway>(*gateway_nats, *gateway_requester, chat_options, new_uuid());
     if (auto started = chat_gateway->start(); !started) return fatal("gateway: " + started.error().message);
-    sio = std::make_unique<gateway::SioServer>(gateway::SioOptions{serve_options.connect_timeout});
+    sio = std::make_unique<gateway::SioServer>(gateway::SioOptions{serve_options.connect_timeout, serve_options.max_payload});
     sio->add_namespace("/chat", *chat_gateway);
     gateway::EngineOptions engine_options;
     engine_options.ping_interval = serve_options.ping_interval;

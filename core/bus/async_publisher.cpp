@@ -56,6 +56,8 @@ Result<void> AsyncPublisher::publish(const std::string& subject, std::string_vie
   jsPubOptions options;
   jsPubOptions_Init(&options);
   options.MsgId = msg_id.c_str();
+  // Without a limit an ack lost to a reconnect would leave its publish pending forever.
+  options.MaxWait = 5000;
   s = js_PublishMsgAsync(js_, &msg, &options);
   natsMsg_Destroy(msg);  // null when the library took it
   if (s != NATS_OK) return tl::unexpected(nats_error(s, "async publish to " + subject));

@@ -1,6 +1,9 @@
 #include "core/client/room_follower.hpp"
 
 #include <algorithm>
+#include <future>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/client/chat_session.hpp"
 
@@ -13,9 +16,18 @@ constexpr int kMaxGapPages = 20;
 
 }  // namespace
 
+struct RoomFollower::RetryTimer {
+  explicit RetryTimer(boost::asio::io_context& io) : timer(io) {}
+  boost::asio::steady_timer timer;
+};
+
 RoomFollower::RoomFollower(ClientLoop& loop, ServerUrl server, std::string token, std::string room_id,
                            FollowOptions options)
-    : rest_(server, token), room_id_(std::move(room_id)), options_(options) {
+    : loop_(loop),
+      rest_(server, token),
+      room_id_(std::move(room_id)),
+      retry_(std::make_unique<RetryTimer>(loop.io_context())),
+      options_(options) {
   SocketIoOptions socket_options;
   socket_options.server = std::move(server);
   socket_options.auth = {{"token", token}};
@@ -24,16 +36,7 @@ RoomFollower::RoomFollower(ClientLoop& loop, ServerUrl server, std::string token
   socket_options.reconnect_max = options_.reconnect_max;
   SocketIoHandlers handlers;
   // Callbacks run on the loop thread and only queue what happened; next() does the work.
-  handlers.connected = [this](const nlohmann::json&) {
-    socket_->emit("join_room", {{"roomId", room_id_}}, [this](Result<nlohmann::json> args) {
-      const nlohmann::json ack = args && args->is_array() && !args->empty() ? (*args)[0] : nlohmann::json();
-      if (ack.is_object() && ack.value("success", false)) return push({Raw::joined, "", {}});
-      const Error error = args ? ack_error(ack) : args.error();
-      // A lost connection is retried by the client; a refusal is final.
-      if (error.code == Errc::unavailable) return;
-      push({Raw::join_failed, std::string(code_name(error.code)) + ": " + error.message, {}});
-    });
-  };
+  handlers.connected = [this](const nlohmann::json&) { join(); };
   handlers.refused = [this](const nlohmann::json& data) {
     push({Raw::refused, "UNAUTHORIZED: " + data.value("message", data.dump()), {}});
   };
@@ -48,7 +51,38 @@ RoomFollower::RoomFollower(ClientLoop& loop, ServerUrl server, std::string token
   socket_ = SocketIoClient::create(loop, socket_options, handlers);
 }
 
-RoomFollower::~RoomFollower() { socket_->close(); }
+// Callbacks run on the loop thread and use this object: close, then wait until the loop has run
+// everything queued before the close, after which the closed client calls nothing.
+RoomFollower::~RoomFollower() {
+  socket_->close();
+  std::promise<void> drained;
+  loop_.post([&] {
+    retry_.reset();
+    drained.set_value();
+  });
+  drained.get_future().wait();
+}
+
+void RoomFollower::join() {
+  socket_->emit("join_room", {{"roomId", room_id_}}, [this](Result<nlohmann::json> args) {
+    const nlohmann::json ack = args && args->is_array() && !args->empty() ? (*args)[0] : nlohmann::json();
+    if (ack.is_object() && ack.value("success", false)) return push({Raw::joined, "", {}});
+    const Error error = args ? ack_error(ack) : args.error();
+    if (error.code != Errc::unavailable) {
+      return push({Raw::join_failed, std::string(code_name(error.code)) + ": " + error.message, {}});
+    }
+    // A lost connection is the client's to mend: it reconnects and joins again by itself.
+    const bool connection_lost = !args && args.error().message.rfind("no acknowledgement", 0) != 0;
+    if (connection_lost) return;
+    // The server (or its service) is busy or restarting: try again, and say so.
+    push({Raw::lost, "join failed: " + error.message + "; retrying in 3 s", {}});
+    if (!retry_) return;
+    retry_->timer.expires_after(std::chrono::seconds(3));
+    retry_->timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) join();
+    });
+  });
+}
 
 Result<std::vector<nlohmann::json>> RoomFollower::backlog() {
   std::vector<nlohmann::json> newest_first;

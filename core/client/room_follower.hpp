@@ -64,12 +64,17 @@ class RoomFollower {
     nlohmann::json data;
   };
   void push(RawItem item);
+  // Asks to join; a failure the server may get over (UNAVAILABLE) is retried after a pause.
+  void join();
   // After a join: history since the last message shown, then what arrived meanwhile.
   void fill_gap();
   void emit_message(const nlohmann::json& message);
 
+  ClientLoop& loop_;
   RestClient rest_;
   std::string room_id_;
+  struct RetryTimer;
+  std::unique_ptr<RetryTimer> retry_;  // loop thread only
   FollowOptions options_;
   std::shared_ptr<SocketIoClient> socket_;
   std::mutex mutex_;

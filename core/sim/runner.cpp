@@ -101,10 +101,11 @@ struct SimRoom {
 // Everything of a run that lives on the clients' thread.
 class Run {
  public:
-  Run(const RunOptions& options, client::ClientLoop& loop, std::vector<SimClient>& clients, std::vector<SimRoom>& rooms,
-      Report& report)
+  Run(const RunOptions& options, client::ClientLoop& loop, RestSenders& rest, std::vector<SimClient>& clients,
+      std::vector<SimRoom>& rooms, Report& report)
       : options_(options),
         loop_(loop),
+        rest_(rest),
         clients_(clients),
         rooms_(rooms),
         report_(report),
@@ -423,6 +424,7 @@ class Run {
  private:
   const RunOptions& options_;
   client::ClientLoop& loop_;
+  RestSenders& rest_;
   std::vector<SimClient>& clients_;
   std::vector<SimRoom>& rooms_;
   Report& report_;
@@ -440,7 +442,6 @@ class Run {
   int next_connect_ = 0;
   int joined_ = 0;
   int storms_done_ = 0;
-  RestSenders rest_{2};
   std::int64_t pending_acks_ = 0;
   DeliveryVerifier verifier_;
   std::set<int> verifier_unstable_;
@@ -539,14 +540,19 @@ Result<Report> run_simulation(const RunOptions& options) {
   if (auto created = create_rooms(options, clients, rooms, base); !created) return tl::unexpected(created.error());
 
   auto loop = client::ClientLoop::start();
+  auto rest = std::make_unique<RestSenders>(2);
   std::promise<void> done;
-  auto run = std::make_unique<Run>(options, *loop, clients, rooms, report);
+  auto run = std::make_unique<Run>(options, *loop, *rest, clients, rooms, report);
   loop->post([&] { run->start(done); });
   done.get_future().wait();
-  auto acked = run->acked_ids_;
+  // REST sends still under way finish first; their outcomes are posted to the loop, which
+  // handles them before the release below.
+  rest.reset();
+  std::map<int, std::vector<std::string>> acked;
   // Timers and clients go on the loop's thread, before the loop they belong to.
   std::promise<void> released;
   loop->post([&] {
+    acked = run->acked_ids_;
     for (auto& c : clients) {
       c.timer.reset();
       c.churn_timer.reset();

@@ -27,7 +27,8 @@ constexpr std::size_t kRecentIdsPerRoom = 256;
 struct ChatSocket : SioSocket::Attachment {
   ChatSocket(auth::Identity identity, double rate, double burst) : user(std::move(identity)), sends(rate, burst) {}
   auth::Identity user;
-  std::vector<std::string> rooms;  // joined here; few per socket
+  std::vector<std::string> rooms;    // joined here; few per socket
+  std::vector<std::string> joining;  // joins waiting for the service
   TokenBucket sends;
 };
 
@@ -62,6 +63,7 @@ struct ChatGateway::Room {
   chat::RoomType type = chat::RoomType::group;
   bool described = false;                    // type and members known from the service
   int joins_in_flight = 0;                   // joins waiting for the service's answer
+  std::uint64_t members_version = 0;         // bumped by every membership event
   std::unordered_set<std::int64_t> members;  // as the service last said
   std::vector<SioSocket*> sockets;           // local sockets in the room
   RecentIds delivered{kRecentIdsPerRoom};
@@ -72,10 +74,13 @@ ChatGateway::ChatGateway(bus::NatsClient& nats, bus::AsyncRequester& requester, 
                          std::string gateway_id)
     : nats_(nats), requester_(requester), options_(std::move(options)), gateway_id_(std::move(gateway_id)) {}
 
+// Runs after the Asio thread has stopped: waiting here for each subscription's last callback
+// blocks nobody, and no callback outlives the gateway it calls.
 ChatGateway::~ChatGateway() {
   for (auto& [id, room] : room_subscriptions_) {
-    if (room->subscription) room->subscription->close_without_waiting();
+    if (room->subscription) room->subscription->close();
   }
+  publisher_.reset();  // waits for the last acks, whose reports still post to the stopped listener
 }
 
 Result<void> ChatGateway::start() {
@@ -178,7 +183,9 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   if (std::find(chat.rooms.begin(), chat.rooms.end(), *room_id) != chat.rooms.end()) {
     return succeed(socket, ack, {{"success", true}});
   }
-  if (chat.rooms.size() >= options_.max_rooms_per_socket) {
+  // Joins waiting for the service count too: a socket cannot have more requests in flight
+  // than it may have rooms.
+  if (chat.rooms.size() + chat.joining.size() >= options_.max_rooms_per_socket) {
     return refuse(socket, ack, Error{Errc::forbidden, "a socket may be in at most " +
                                                           std::to_string(options_.max_rooms_per_socket) + " rooms"});
   }
@@ -195,17 +202,18 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   // nothing published after the join's ack can be missed.
   Room& room = open_room(*room_id);
   ++room.joins_in_flight;
+  chat.joining.push_back(*room_id);
   nlohmann::json request = {{"roomId", *room_id}, {"userId", chat.user.user_id}};
   requester_.request("chat.rooms.get", request.dump(), options_.service_timeout,
-                     [this, socket_id = socket.id(), room_id = *room_id, ack](Result<std::string> reply) {
-                       web_->post([this, socket_id, room_id, ack, reply = std::move(reply)]() mutable {
-                         on_room_answer(socket_id, room_id, ack, std::move(reply));
+                     [this, socket_id = socket.id(), room_id = *room_id, ack, version = room.members_version](Result<std::string> reply) {
+                       web_->post([this, socket_id, room_id, ack, version, reply = std::move(reply)]() mutable {
+                         on_room_answer(socket_id, room_id, ack, version, std::move(reply));
                        });
                      });
 }
 
 void ChatGateway::on_room_answer(const std::string& socket_id, const std::string& room_id, Ack ack,
-                                 Result<std::string> reply) {
+                                 std::uint64_t members_version, Result<std::string> reply) {
   auto it = room_subscriptions_.find(room_id);
   if (it == room_subscriptions_.end()) return;  // cannot happen while a join is in flight
   Room& room = *it->second;
@@ -215,6 +223,13 @@ void ChatGateway::on_room_answer(const std::string& socket_id, const std::string
   };
   SioSocket* socket = find_socket(socket_id);
   if (socket == nullptr) return close_if_unused();  // gone while the service answered
+  auto& joining = state(*socket).joining;
+  auto pending = std::find(joining.begin(), joining.end(), room_id);
+  if (pending == joining.end()) {  // left the room before the answer came
+    refuse(*socket, ack, Error{Errc::conflict, "left room " + room_id + " before the join completed"});
+    return close_if_unused();
+  }
+  joining.erase(pending);
   auto data = reply ? proto::open_envelope(nlohmann::json::parse(*reply, nullptr, false)) : tl::unexpected(reply.error());
   if (!data) {
     refuse(*socket, ack, data.error());
@@ -226,11 +241,14 @@ void ChatGateway::on_room_answer(const std::string& socket_id, const std::string
     return close_if_unused();
   }
   room.type = *type;
-  room.described = true;
-  room.members.clear();
-  for (const auto& member : (*data)["members"]) {
-    if (member.contains("userId") && member["userId"].is_number_integer()) room.members.insert(member["userId"].get<std::int64_t>());
+  // A membership event that came while the service was answering is newer than the answer.
+  if (room.members_version == members_version) {
+    room.members.clear();
+    for (const auto& member : (*data)["members"]) {
+      if (member.contains("userId") && member["userId"].is_number_integer()) room.members.insert(member["userId"].get<std::int64_t>());
+    }
   }
+  room.described = true;
   ChatSocket& chat = state(*socket);
   if (room.members.count(chat.user.user_id) == 0) {
     refuse(*socket, ack, Error{Errc::not_found, "room not found"});
@@ -294,6 +312,7 @@ void ChatGateway::leave_room(SioSocket& socket, const nlohmann::json& payload, A
 
 void ChatGateway::leave(SioSocket& socket, const std::string& room_id, bool announce) {
   ChatSocket& chat = state(socket);
+  erase_value(chat.joining, room_id);  // a join still waiting for the service is dropped
   auto joined = std::find(chat.rooms.begin(), chat.rooms.end(), room_id);
   if (joined == chat.rooms.end()) return;
   chat.rooms.erase(joined);
@@ -427,6 +446,7 @@ void ChatGateway::on_room_event(const std::string& room_id, const std::shared_pt
   if (kind == "left") return deliver(room, event_frame(kNamespace, "user_left", event), except);
   if (kind == "members") {
     if (!event.contains("memberIds") || !event["memberIds"].is_array()) return;
+    ++room.members_version;
     room.members.clear();
     for (const auto& member : event["memberIds"]) {
       if (member.is_number_integer()) room.members.insert(member.get<std::int64_t>());

@@ -84,7 +84,8 @@ class ChatGateway : public Namespace {
   void typing(SioSocket& socket, const nlohmann::json& payload, Ack ack);
 
   // After the service answered a join: the room's members, or why not.
-  void on_room_answer(const std::string& socket_id, const std::string& room_id, Ack ack, Result<std::string> reply);
+  void on_room_answer(const std::string& socket_id, const std::string& room_id, Ack ack, std::uint64_t members_version,
+                      Result<std::string> reply);
   void admit(SioSocket& socket, Room& room, Ack ack);
   void leave(SioSocket& socket, const std::string& room_id, bool announce);
   Room& open_room(const std::string& room_id);

@@ -38,7 +38,7 @@ void ReferenceNamespace::on_event(SioSocket& socket, const std::string& name, nl
 }
 
 ConformanceServer::ConformanceServer()
-    : sio_(SioOptions{std::chrono::milliseconds(1000)}),
+    : sio_(SioOptions{std::chrono::milliseconds(1000), 1'000'000}),
       echo_engine_(reference_engine("/engine.io/"), echo_),
       sio_engine_(reference_engine("/socket.io/"), sio_),
       router_({&echo_engine_, &sio_engine_}) {

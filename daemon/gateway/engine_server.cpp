@@ -62,7 +62,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
   std::string_view transport() const override { return websocket_ ? "websocket" : "polling"; }
 
   void send(const Frame& frame) override {
-    if (closed_) return;
+    if (closed_ || closing_) return;
     if (websocket_) {
       server_.web_->send(ws_, *frame);
       check_buffered(server_.web_->buffered_bytes(ws_));
@@ -74,7 +74,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
   }
 
   void send_binary(std::string bytes) override {
-    if (closed_) return;
+    if (closed_ || closing_) return;
     if (websocket_) {
       server_.web_->send(ws_, bytes, true);
       check_buffered(server_.web_->buffered_bytes(ws_));
@@ -234,12 +234,25 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
   }
 
   void check_buffered(std::size_t bytes) {
-    if (bytes > server_.options_.max_buffered_bytes) end("output buffer full", false);
+    if (bytes > server_.options_.max_buffered_bytes) close_soon("output buffer full");
+  }
+
+  // Closing from inside a send would pull the session from under whoever is sending (a loop
+  // over a room's sockets, an ack followed by an event): output stops now, the close follows
+  // on the next turn of the loop.
+  void close_soon(const char* reason) {
+    if (closed_ || closing_) return;
+    closing_ = true;
+    outbox_.clear();
+    outbox_bytes_ = 0;
+    boost::asio::post(server_.web_->io_context(), [weak = weak_from_this(), reason] {
+      if (auto self = weak.lock()) self->end(reason, false);
+    });
   }
 
   void after_queue() {
     if (outbox_bytes_ > server_.options_.max_buffered_bytes) {
-      end("output buffer full", false);
+      close_soon("output buffer full");
       return;
     }
     if (!pending_poll_ || flush_scheduled_ || probed_) return;
@@ -319,6 +332,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
   web::HttpRequest handshake_;
   bool websocket_;
   bool closed_ = false;
+  bool closing_ = false;  // output refused; the close is on its way
   bool awaiting_pong_ = false;
   bool flush_scheduled_ = false;
   bool probed_ = false;  // an upgrade probe was answered; waiting for its "5"

@@ -6,6 +6,12 @@
 #include "core/base/random.hpp"
 
 namespace parkchat::gateway {
+namespace {
+
+// Attachments one packet may announce; their bytes together are capped by the options.
+constexpr int kMaxAttachments = 64;
+
+}  // namespace
 
 using proto::SioPacket;
 using proto::SioType;
@@ -22,6 +28,10 @@ struct SioServer::Client : EngineSession::Attachment {
   std::map<std::string, std::unique_ptr<SioSocket>> sockets;
   std::optional<SioPacket> partial;
   std::vector<std::string> attachments;
+  std::size_t attachment_bytes = 0;
+  // Expires with the client: the connect timer's handler checks it before touching anything,
+  // as a completion already queued still runs after the timer is gone.
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   // Until the client joins a namespace; then released, as idle sockets should cost little.
   std::unique_ptr<boost::asio::steady_timer> connect_timer;
 };
@@ -70,11 +80,11 @@ Namespace* SioServer::find(const std::string& nsp) const {
 void SioServer::on_open(EngineSession& session) {
   auto client = std::make_unique<Client>(web_->io_context());
   client->connect_timer->expires_after(options_.connect_timeout);
-  client->connect_timer->async_wait([&session, client = client.get()](const boost::system::error_code& ec) {
-    // The timer dies with the client, which dies with the session: cancelled, never dangling.
-    if (ec || !client->sockets.empty()) return;
-    session.close("connect timeout");
-  });
+  client->connect_timer->async_wait(
+      [&session, client = client.get(), alive = std::weak_ptr<bool>(client->alive)](const boost::system::error_code& ec) {
+        if (ec || alive.expired() || !client->sockets.empty()) return;
+        session.close("connect timeout");
+      });
   session.attachment = std::move(client);
 }
 
@@ -83,6 +93,8 @@ void SioServer::on_message(EngineSession& session, std::string_view data, bool b
   if (client == nullptr) return;
   if (binary) {
     if (!client->partial) return session.close("parse error: unexpected binary attachment");
+    client->attachment_bytes += data.size();
+    if (client->attachment_bytes > options_.max_attachment_bytes) return session.close("attachments too large");
     client->attachments.emplace_back(data);
     if (static_cast<int>(client->attachments.size()) < client->partial->attachments) return;
     SioPacket packet = std::move(*client->partial);
@@ -97,6 +109,8 @@ void SioServer::on_message(EngineSession& session, std::string_view data, bool b
   auto packet = proto::decode_sio(data);
   if (!packet) return session.close("parse error: " + packet.error().message);
   if ((packet->type == SioType::binary_event || packet->type == SioType::binary_ack) && packet->attachments > 0) {
+    if (packet->attachments > kMaxAttachments) return session.close("parse error: too many attachments");
+    client->attachment_bytes = 0;
     client->partial = std::move(*packet);
     return;
   }

@@ -74,6 +74,8 @@ class Namespace {
 struct SioOptions {
   // A client that joins no namespace by then is disconnected.
   std::chrono::milliseconds connect_timeout{45000};
+  // The binary attachments of one packet, together; more closes the session.
+  std::size_t max_attachment_bytes = 1'000'000;
 };
 
 class SioServer : public EngineListener {
