@@ -439,12 +439,17 @@ void ChatGateway::on_room_event(const std::string& room_id, const std::shared_pt
     std::string frame = "42/chat,[\"new_message\",";
     frame.append(data);
     frame += ']';
-    return deliver(room, make_frame(std::move(frame)), except);
+    const std::size_t reached = deliver(room, make_frame(std::move(frame)), except);
+    counters_.deliveries.fetch_add(reached, std::memory_order_relaxed);
+    return;
   }
-  if (kind == "typing") return deliver(room, event_frame(kNamespace, "typing", event), except);
-  if (kind == "joined") return deliver(room, event_frame(kNamespace, "user_joined", event), except);
-  if (kind == "left") return deliver(room, event_frame(kNamespace, "user_left", event), except);
-  if (kind == "members") {
+  if (kind == "typing") {
+    deliver(room, event_frame(kNamespace, "typing", event), except);
+  } else if (kind == "joined") {
+    deliver(room, event_frame(kNamespace, "user_joined", event), except);
+  } else if (kind == "left") {
+    deliver(room, event_frame(kNamespace, "user_left", event), except);
+  } else if (kind == "members") {
     if (!event.contains("memberIds") || !event["memberIds"].is_array()) return;
     ++room.members_version;
     room.members.clear();
@@ -464,12 +469,14 @@ void ChatGateway::on_room_event(const std::string& room_id, const std::shared_pt
   }
 }
 
-void ChatGateway::deliver(Room& room, const Frame& frame, const std::string& except_socket) {
+std::size_t ChatGateway::deliver(Room& room, const Frame& frame, const std::string& except_socket) {
+  std::size_t reached = 0;
   for (SioSocket* socket : room.sockets) {
     if (!except_socket.empty() && socket->id() == except_socket) continue;
     socket->emit(frame);
-    counters_.deliveries.fetch_add(1, std::memory_order_relaxed);
+    ++reached;
   }
+  return reached;
 }
 
 // --- helpers ---

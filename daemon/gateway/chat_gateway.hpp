@@ -39,7 +39,7 @@ struct GatewayCounters {
   std::atomic<std::int64_t> users_online{0};
   std::atomic<std::int64_t> rooms{0};
   std::atomic<std::uint64_t> messages_sent{0};
-  std::atomic<std::uint64_t> deliveries{0};
+  std::atomic<std::uint64_t> deliveries{0};  // new_message frames written to sockets
 };
 
 class ChatGateway : public Namespace {
@@ -91,7 +91,8 @@ class ChatGateway : public Namespace {
   Room& open_room(const std::string& room_id);
   void close_room(const std::string& room_id);
   void on_room_event(const std::string& room_id, const std::shared_ptr<natsMsg>& msg);
-  void deliver(Room& room, const Frame& frame, const std::string& except_socket);
+  // Emits `frame` to the room's sockets but one; how many it reached.
+  std::size_t deliver(Room& room, const Frame& frame, const std::string& except_socket);
   void on_published(const std::string& msg_id, Result<bool> stored);
   void publish_presence(std::int64_t user_id, const char* status);
   bus::Headers origin(const SioSocket& socket) const;
