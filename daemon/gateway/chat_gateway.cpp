@@ -22,14 +22,20 @@ constexpr const char* kNamespace = "/chat";
 constexpr const char* kOriginHeader = "Parkchat-Origin";
 // Message ids remembered per room, against delivering a resent message twice.
 constexpr std::size_t kRecentIdsPerRoom = 256;
+// Joins that cost a service request, per socket: a client rejoining its rooms after a
+// reconnect is served at once; one probing random room ids is slowed down.
+constexpr double kLookupRate = 20;
+constexpr double kLookupBurst = 200;
 
 // What the gateway keeps on each of its sockets.
 struct ChatSocket : SioSocket::Attachment {
-  ChatSocket(auth::Identity identity, double rate, double burst) : user(std::move(identity)), sends(rate, burst) {}
+  ChatSocket(auth::Identity identity, double rate, double burst)
+      : user(std::move(identity)), sends(rate, burst), lookups(kLookupRate, kLookupBurst) {}
   auth::Identity user;
   std::vector<std::string> rooms;    // joined here; few per socket
   std::vector<std::string> joining;  // joins waiting for the service
   TokenBucket sends;
+  TokenBucket lookups;  // joins that ask the service (a room not cached here)
 };
 
 ChatSocket& state(SioSocket& socket) { return static_cast<ChatSocket&>(*socket.attachment); }
@@ -200,6 +206,10 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   // subscription is taken first, on the connection that then asks: NATS handles one
   // connection's operations in order, so once the answer is back the subscription is live and
   // nothing published after the join's ack can be missed.
+  if (!chat.lookups.take(std::chrono::steady_clock::now())) {
+    return refuse(socket, ack, Error{Errc::rate_limited, "too many joins: at most " +
+                                                             std::to_string(static_cast<int>(kLookupRate)) + " a second"});
+  }
   Room& room = open_room(*room_id);
   ++room.joins_in_flight;
   chat.joining.push_back(*room_id);
