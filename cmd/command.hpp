@@ -3,9 +3,12 @@
 // and returns what to run once the command line is parsed.
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "core/client/http_client.hpp"
 #include "core/config/settings.hpp"
 
 namespace CLI {
@@ -41,5 +44,18 @@ int prepare(config::Settings& settings);
 
 // Exit code for a failure at run time: prints "parkchat <command>: <message>" and returns 1.
 int report_failure(const char* command, const std::string& message);
+
+// The server the client commands talk to (--url). Malformed: says so and sets `exit_code` to 2.
+std::optional<client::ServerUrl> server_url(const char* command, const config::Settings& settings, int& exit_code);
+
+// --as USER[:NAME] and --token T, for the commands that act as a user.
+struct Identity {
+  std::optional<std::string> as;
+  std::optional<std::string> token;
+};
+void add_identity_options(CLI::App& sub, Identity& identity);
+// The token to act with; otherwise says why and sets `exit_code` (2 for a usage error, else 1).
+std::optional<std::string> identity_token(const char* command, const config::Settings& settings, const Identity& identity,
+                                          int& exit_code);
 
 }  // namespace parkchat::cmd

@@ -13,7 +13,6 @@
 #include "cmd/command.hpp"
 #include "core/base/uuid.hpp"
 #include "core/client/chat_session.hpp"
-#include "core/client/identity.hpp"
 #include "core/client/rest_client.hpp"
 
 namespace parkchat::cmd {
@@ -32,8 +31,7 @@ Run add_send(CLI::App& sub) {
   struct Options {
     config::Settings settings;
     std::string room;
-    std::optional<std::string> as;
-    std::optional<std::string> token;
+    Identity identity;
     std::string type = "TEXT";
     std::optional<std::string> id;
     std::string via = "auto";
@@ -43,8 +41,7 @@ Run add_send(CLI::App& sub) {
   o->settings.add_to(sub, {config::Key::url, config::Key::jwt_secret, config::Key::data_dir, config::Key::log_level,
                            config::Key::log_format});
   sub.add_option("--room", o->room, "room id")->required();
-  sub.add_option("--as", o->as, "act as USER[:NAME], with a token minted from the configured secret");
-  sub.add_option("--token", o->token, "act with this token");
+  add_identity_options(sub, o->identity);
   sub.add_option("--type", o->type, "TEXT or IMAGE (an http(s) URL)")->check(CLI::IsMember({"TEXT", "IMAGE"}))->capture_default_str();
   sub.add_option("--id", o->id, "message id (a UUID), to make a retry idempotent");
   sub.add_option("--via", o->via, "auto (gateway, then REST), ws or rest")
@@ -58,13 +55,11 @@ Run add_send(CLI::App& sub) {
       "  parkchat send --room 3f2b…-… --token \"$TOKEN\" --via rest --id 6d1c…-… 'retry-safe'");
   return [o] {
     if (int code = prepare(o->settings); code != 0) return code;
-    auto server = client::parse_server_url(o->settings.value_or(config::Key::url, "http://127.0.0.1:3003"));
-    if (!server) return report_failure("send", server.error().message);
-    auto token = client::resolve_token(o->settings, o->as, o->token);
-    if (!token) {
-      std::cerr << "parkchat send: " << token.error().message << "\n";
-      return token.error().code == Errc::validation ? 2 : 1;
-    }
+    int exit_code = 0;
+    auto server = server_url("send", o->settings, exit_code);
+    if (!server) return exit_code;
+    auto token = identity_token("send", o->settings, o->identity, exit_code);
+    if (!token) return exit_code;
     if (o->id && (!is_uuid(*o->id) || o->message == "-")) {
       std::cerr << "parkchat send: --id must be a UUID, and goes with a single message\n";
       return 2;

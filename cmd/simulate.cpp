@@ -56,8 +56,9 @@ Run add_simulate(CLI::App& sub) {
       "  parkchat simulate scenarios/group-fanout.json --clients 1000 --assert 'p99<50ms,lost=0,dup=0'");
   return [o] {
     if (int code = prepare(o->settings); code != 0) return code;
-    auto server = client::parse_server_url(o->settings.value_or(config::Key::url, "http://127.0.0.1:3003"));
-    if (!server) return report_failure("simulate", server.error().message);
+    int exit_code = 0;
+    auto server = server_url("simulate", o->settings, exit_code);
+    if (!server) return exit_code;
     const std::string path = scenario_path(o->scenario);
     std::ifstream file(path);
     if (!file) return report_failure("simulate", "cannot read scenario " + path);

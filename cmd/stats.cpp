@@ -106,11 +106,9 @@ Run add_stats(CLI::App& sub) {
       "  parkchat stats --json | jq .persister");
   return [o] {
     if (int code = prepare(o->settings); code != 0) return code;
-    auto server = client::parse_server_url(o->settings.value_or(config::Key::url, "http://127.0.0.1:3003"));
-    if (!server) {
-      std::cerr << "parkchat stats: " << server.error().message << "\n";
-      return 2;
-    }
+    int exit_code = 0;
+    auto server = server_url("stats", o->settings, exit_code);
+    if (!server) return exit_code;
     signal(SIGINT, [](int) { g_interrupted = true; });
     nlohmann::json previous;
     auto previous_at = std::chrono::steady_clock::now();

@@ -15,7 +15,6 @@
 
 #include "cmd/command.hpp"
 #include "core/base/clock.hpp"
-#include "core/client/identity.hpp"
 #include "core/client/room_follower.hpp"
 
 namespace parkchat::cmd {
@@ -98,8 +97,7 @@ Run add_tail(CLI::App& sub) {
     int lines = 50;
     bool follow = false;
     bool json = false;
-    std::optional<std::string> as;
-    std::optional<std::string> token;
+    Identity identity;
   };
   auto o = std::make_shared<Options>();
   o->settings.add_to(sub, {config::Key::url, config::Key::jwt_secret, config::Key::data_dir, config::Key::log_level,
@@ -108,8 +106,7 @@ Run add_tail(CLI::App& sub) {
   sub.add_option("-n,--lines", o->lines, "messages of history to show first")->check(CLI::Range(0, 10000))->capture_default_str();
   sub.add_flag("-f,--follow", o->follow, "then follow the room live: messages, typing, joins and leaves");
   sub.add_flag("--json", o->json, "one JSON object per line on stdout, nothing else");
-  sub.add_option("--as", o->as, "act as USER[:NAME], with a token minted from the configured secret");
-  sub.add_option("--token", o->token, "act with this token");
+  add_identity_options(sub, o->identity);
   sub.footer(
       "Examples:\n"
       "  parkchat tail 3f2b…-… -n 20 --as 5\n"
@@ -117,13 +114,11 @@ Run add_tail(CLI::App& sub) {
       "  parkchat tail 3f2b…-… -f --json --token \"$TOKEN\" | jq .content");
   return [o] {
     if (int code = prepare(o->settings); code != 0) return code;
-    auto server = client::parse_server_url(o->settings.value_or(config::Key::url, "http://127.0.0.1:3003"));
-    if (!server) return report_failure("tail", server.error().message);
-    auto token = client::resolve_token(o->settings, o->as, o->token);
-    if (!token) {
-      std::cerr << "parkchat tail: " << token.error().message << "\n";
-      return token.error().code == Errc::validation ? 2 : 1;
-    }
+    int exit_code = 0;
+    auto server = server_url("tail", o->settings, exit_code);
+    if (!server) return exit_code;
+    auto token = identity_token("tail", o->settings, o->identity, exit_code);
+    if (!token) return exit_code;
     Printer printer(o->json, ::isatty(STDOUT_FILENO) != 0);
     auto loop = client::ClientLoop::start();
     client::FollowOptions follow;

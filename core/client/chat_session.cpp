@@ -15,6 +15,13 @@ Error ack_error(const nlohmann::json& ack) {
   return Error{Errc::internal, "unexpected acknowledgement " + ack.dump()};
 }
 
+Result<nlohmann::json> ack_result(const Result<nlohmann::json>& args) {
+  if (!args) return tl::unexpected(args.error());
+  const nlohmann::json ack = args->is_array() && !args->empty() ? (*args)[0] : nlohmann::json();
+  if (!ack.is_object() || !ack.value("success", false)) return tl::unexpected(ack_error(ack));
+  return ack;
+}
+
 Result<std::unique_ptr<ChatSession>> ChatSession::open(ClientLoop& loop, const ServerUrl& server, const std::string& token,
                                                        const std::string& room_id, std::chrono::milliseconds timeout) {
   auto outcome = std::make_shared<std::promise<Result<void>>>();
@@ -57,11 +64,7 @@ Result<nlohmann::json> ChatSession::call(const std::string& event, nlohmann::jso
   auto reply = std::make_shared<std::promise<Result<nlohmann::json>>>();
   socket_->emit(
       event, std::move(payload), [reply](Result<nlohmann::json> args) { reply->set_value(std::move(args)); }, timeout);
-  auto args = reply->get_future().get();
-  if (!args) return tl::unexpected(args.error());
-  const nlohmann::json ack = args->is_array() && !args->empty() ? (*args)[0] : nlohmann::json();
-  if (!ack.is_object() || !ack.value("success", false)) return tl::unexpected(ack_error(ack));
-  return ack;
+  return ack_result(reply->get_future().get());
 }
 
 Result<nlohmann::json> ChatSession::send(const std::string& id, const std::string& content, const std::string& type,

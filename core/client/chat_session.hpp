@@ -16,6 +16,9 @@ namespace parkchat::client {
 
 // The error of a refused request's ack ({success:false, error:{code, message}}).
 Error ack_error(const nlohmann::json& ack);
+// What the gateway answered a request with: the ack ({success:true, ...}, its first argument),
+// or the refusal's error, or the error of getting no answer.
+Result<nlohmann::json> ack_result(const Result<nlohmann::json>& args);
 
 class ChatSession {
  public:

@@ -65,9 +65,9 @@ RoomFollower::~RoomFollower() {
 
 void RoomFollower::join() {
   socket_->emit("join_room", {{"roomId", room_id_}}, [this](Result<nlohmann::json> args) {
-    const nlohmann::json ack = args && args->is_array() && !args->empty() ? (*args)[0] : nlohmann::json();
-    if (ack.is_object() && ack.value("success", false)) return push({Raw::joined, "", {}});
-    const Error error = args ? ack_error(ack) : args.error();
+    auto ack = ack_result(args);
+    if (ack) return push({Raw::joined, "", {}});
+    const Error& error = ack.error();
     if (error.code != Errc::unavailable) {
       return push({Raw::join_failed, std::string(code_name(error.code)) + ": " + error.message, {}});
     }

@@ -17,6 +17,7 @@
 
 #include "core/auth/token.hpp"
 #include "core/base/uuid.hpp"
+#include "core/client/chat_session.hpp"
 #include "core/client/rest_client.hpp"
 #include "core/client/socketio_client.hpp"
 
@@ -205,9 +206,8 @@ class Run {
     c.socket->emit("join_room", {{"roomId", rooms_[static_cast<std::size_t>(c.room)].id}}, [this, index, generation](Result<nlohmann::json> args) {
       SimClient& joined = clients_[static_cast<std::size_t>(index)];
       if (joined.generation != generation) return;
-      const nlohmann::json ack = args && args->is_array() && !args->empty() ? (*args)[0] : nlohmann::json();
-      if (!ack.is_object() || !ack.value("success", false)) {
-        ++report_.errors[args ? ack.value("error", nlohmann::json::object()).value("code", "JOIN_REFUSED") : "JOIN_TIMEOUT"];
+      if (auto ack = client::ack_result(args); !ack) {
+        ++report_.errors[args ? std::string(code_name(ack.error().code)) + " (join)" : "JOIN_TIMEOUT"];
         return;
       }
       if (joined.joined) return;
@@ -337,14 +337,14 @@ class Run {
         [this, index, sent_at, recipients = std::move(recipients)](Result<nlohmann::json> args) mutable {
           --pending_acks_;
           --clients_[static_cast<std::size_t>(index)].in_flight;
-          const nlohmann::json ack = args && args->is_array() && !args->empty() ? (*args)[0] : nlohmann::json();
-          if (!ack.is_object() || !ack.value("success", false)) {
-            ++report_.errors[args ? ack.value("error", nlohmann::json::object()).value("code", "REFUSED") : "ACK_TIMEOUT"];
+          auto ack = client::ack_result(args);
+          if (!ack) {
+            ++report_.errors[args ? std::string(code_name(ack.error().code)) : "ACK_TIMEOUT"];
             return;
           }
           ++report_.acked;
           report_.ack_latency.record(micros_since(origin_) - sent_at);
-          const std::string id = ack["message"].value("id", "");
+          const std::string id = (*ack)["message"].value("id", "");
           acked_ids_[clients_[static_cast<std::size_t>(index)].room].push_back(id);
           verifier_.acked(id, index, std::move(recipients));
         },

@@ -59,7 +59,6 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
   const std::string& id() const override { return id_; }
   const web::HttpRequest& handshake() const override { return handshake_; }
   bool is_open() const override { return !closed_; }
-  std::string_view transport() const override { return websocket_ ? "websocket" : "polling"; }
 
   void send(const Frame& frame) override {
     if (closed_ || closing_) return;
@@ -361,6 +360,11 @@ bool origin_allowed(const std::vector<std::string>& allowed, const web::HttpRequ
          std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
 }
 
+std::string query_value(const std::map<std::string, std::string>& query, const char* name) {
+  auto it = query.find(name);
+  return it == query.end() ? std::string() : it->second;
+}
+
 std::vector<std::pair<std::string, std::string>> cors_headers(const std::vector<std::string>& allowed,
                                                                const web::HttpRequest& request) {
   const std::string origin = request.header("origin");
@@ -414,10 +418,7 @@ void EngineServer::handle_http(const web::HttpRequest& request, web::Respond res
   }
   if (request.method == "OPTIONS") return respond({204, "", "text/plain", {}});
   const auto query = web::parse_query(request.query);
-  auto value = [&](const char* name) {
-    auto it = query.find(name);
-    return it == query.end() ? std::string() : it->second;
-  };
+  auto value = [&query](const char* name) { return query_value(query, name); };
   const std::string transport = value("transport");
   if (transport != "polling" && transport != "websocket") {
     return respond(handshake_error(HandshakeError::unknown_transport));
@@ -450,10 +451,7 @@ void EngineServer::handle_http(const web::HttpRequest& request, web::Respond res
 std::optional<web::HttpResponse> EngineServer::accept(const web::HttpRequest& request) {
   if (!origin_allowed(options_.allowed_origins, request)) return handshake_error(HandshakeError::forbidden);
   const auto query = web::parse_query(request.query);
-  auto value = [&](const char* name) {
-    auto it = query.find(name);
-    return it == query.end() ? std::string() : it->second;
-  };
+  auto value = [&query](const char* name) { return query_value(query, name); };
   if (value("transport") != "websocket") return handshake_error(HandshakeError::unknown_transport);
   const std::string sid = value("sid");
   if (sid.empty()) {
@@ -467,10 +465,9 @@ std::optional<web::HttpResponse> EngineServer::accept(const web::HttpRequest& re
 }
 
 void EngineServer::on_ws_open(web::ConnectionId id, const web::HttpRequest& request) {
-  const auto query = web::parse_query(request.query);
-  auto sid = query.find("sid");
-  if (sid != query.end() && !sid->second.empty()) {
-    auto it = sessions_.find(sid->second);
+  const std::string sid = query_value(web::parse_query(request.query), "sid");
+  if (!sid.empty()) {
+    auto it = sessions_.find(sid);
     // The session may have closed, or another probe begun, since accept().
     if (it == sessions_.end() || !it->second->begin_upgrade(id)) {
       web_->close(id, 1008, "session unknown or not upgradable");

@@ -46,7 +46,6 @@ class EngineSession {
   // client's parameters.
   virtual const web::HttpRequest& handshake() const = 0;
   virtual bool is_open() const = 0;
-  virtual std::string_view transport() const = 0;
   // Queues a text packet (`frame` starts with its type digit).
   virtual void send(const Frame& frame) = 0;
   virtual void send_binary(std::string bytes) = 0;
@@ -85,7 +84,6 @@ class EngineServer {
 
   // Closes every session with `reason`.
   void close_all(std::string_view reason);
-  std::size_t session_count() const { return sessions_.size(); }
 
   class Session;
 

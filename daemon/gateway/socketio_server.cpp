@@ -163,7 +163,6 @@ void SioServer::connect(EngineSession& session, Client& client, const SioPacket&
   if (auto refused = ns->authorize(*socket, auth)) return refuse(std::move(*refused));
   SioSocket& admitted = *socket;
   client.sockets.emplace(packet.nsp, std::move(socket));
-  admitted.connected_ = true;
   client.connect_timer.reset();  // cancels it; its handler sees operation_aborted
   SioPacket ok;
   ok.type = SioType::connect;
@@ -180,7 +179,6 @@ void SioServer::drop(EngineSession& engine, const std::string& nsp, std::string_
   if (it == client->sockets.end()) return;
   std::unique_ptr<SioSocket> socket = std::move(it->second);
   client->sockets.erase(it);
-  socket->connected_ = false;
   if (Namespace* ns = find(nsp)) ns->on_disconnect(*socket, reason);
 }
 

@@ -34,7 +34,6 @@ class SioSocket {
   const std::string& id() const { return id_; }
   const std::string& nsp() const { return nsp_; }
   EngineSession& engine() { return engine_; }
-  bool connected() const { return connected_; }
 
   // A frame made by event_frame for this namespace.
   void emit(const Frame& frame) { engine_.send(frame); }
@@ -56,7 +55,6 @@ class SioSocket {
   EngineSession& engine_;
   std::string id_;
   std::string nsp_;
-  bool connected_ = false;
 };
 
 class Namespace {
