@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Configures and builds parkchat and its tests in ./build. Warnings are errors when CI is set.
+# Configures and builds parkchat in ./build: the targets given (for example `parkchat`), or
+# everything, tests included. Both README commands configure the tree the same way (warnings are
+# errors, as in CI), so switching between them rebuilds nothing that is already built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-werror=OFF
-[ "${CI:-}" = "true" ] && werror=ON
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DPARKCHAT_WERROR="$werror" \
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DPARKCHAT_WERROR=ON \
   ${PARKCHAT_SANITIZE:+-DPARKCHAT_SANITIZE=$PARKCHAT_SANITIZE} >/dev/null
-cmake --build build
+if [ $# -gt 0 ]; then
+  targets=()
+  for t in "$@"; do targets+=(--target "$t"); done
+  cmake --build build "${targets[@]}"
+else
+  cmake --build build
+fi

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
-./scripts/build.sh
+./scripts/build.sh parkchat  # the server alone; the tests build with scripts/test.sh
 
 args=()
 # As root, the embedded servers run as the `postgres` user, who must be able to reach the data

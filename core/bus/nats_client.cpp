@@ -1,5 +1,8 @@
 #include "core/bus/nats_client.hpp"
 
+#include <condition_variable>
+#include <mutex>
+
 #include "core/obs/log.hpp"
 
 namespace parkchat::bus {
@@ -36,10 +39,12 @@ Error nats_error(natsStatus status, const std::string& what) {
   return Error{Errc::unavailable, text};
 }
 
-Subscription::Subscription(natsSubscription* sub, std::unique_ptr<Handler> handler)
-    : sub_(sub), handler_(std::move(handler)) {}
+Subscription::Subscription(natsSubscription* sub, std::unique_ptr<Handler> handler,
+                           std::shared_ptr<SubscriptionReaper> reaper)
+    : sub_(sub), handler_(std::move(handler)), reaper_(std::move(reaper)) {}
 
-Subscription::Subscription(Subscription&& other) noexcept : sub_(other.sub_), handler_(std::move(other.handler_)) {
+Subscription::Subscription(Subscription&& other) noexcept
+    : sub_(other.sub_), handler_(std::move(other.handler_)), reaper_(std::move(other.reaper_)) {
   other.sub_ = nullptr;
 }
 
@@ -48,6 +53,7 @@ Subscription& Subscription::operator=(Subscription&& other) noexcept {
     close();
     sub_ = other.sub_;
     handler_ = std::move(other.handler_);
+    reaper_ = std::move(other.reaper_);
     other.sub_ = nullptr;
   }
   return *this;
@@ -55,28 +61,64 @@ Subscription& Subscription::operator=(Subscription&& other) noexcept {
 
 Subscription::~Subscription() { close(); }
 
+// Owned by nats.c's completion callback once delivery stops: it frees the handler after the
+// subscription's last call has returned and tells whoever waits.
+struct Subscription::Completion {
+  std::unique_ptr<Handler> handler;
+  std::mutex mutex;
+  std::condition_variable done_changed;
+  bool done = false;
+};
+
+std::shared_ptr<Subscription::Completion> Subscription::stop_delivery() {
+  auto completion = std::make_shared<Completion>();
+  completion->handler = std::move(handler_);
+  auto* closure = new std::shared_ptr<Completion>(completion);
+  const bool deferred = natsSubscription_SetOnCompleteCB(
+                            sub_,
+                            [](void* raw) {
+                              std::unique_ptr<std::shared_ptr<Completion>> owned(static_cast<std::shared_ptr<Completion>*>(raw));
+                              Completion& c = **owned;
+                              std::lock_guard lock(c.mutex);
+                              c.handler.reset();
+                              c.done = true;
+                              c.done_changed.notify_all();
+                            },
+                            closure) == NATS_OK;
+  natsSubscription_Unsubscribe(sub_);
+  // Not destroyed here: the read loop may still be looking at it (subscription_reaper.hpp).
+  reaper_->retire(sub_);
+  sub_ = nullptr;
+  // A subscription already closed (its connection gone) calls nothing any more.
+  if (!deferred) {
+    delete closure;
+    return nullptr;
+  }
+  return completion;
+}
+
 void Subscription::close() {
   if (sub_ == nullptr) return;
   // Drain: deliver what is already queued, stop, and wait for the last callback to return
-  // before the handler it uses is freed. Draining needs the server; without one, unsubscribe
-  // (which also waits for a running callback when the subscription is destroyed).
-  const bool drained = natsSubscription_IsValid(sub_) && natsSubscription_Drain(sub_) == NATS_OK &&
-                       natsSubscription_WaitForDrainCompletion(sub_, 5000) == NATS_OK;
-  if (!drained) natsSubscription_Unsubscribe(sub_);
-  natsSubscription_Destroy(sub_);
-  sub_ = nullptr;
+  // before the handler it uses is freed. A completed drain has had its flush round trip, so
+  // the read loop is done with the subscription and it can be freed at once.
+  if (natsSubscription_IsValid(sub_) && natsSubscription_Drain(sub_) == NATS_OK &&
+      natsSubscription_WaitForDrainCompletion(sub_, 5000) == NATS_OK) {
+    natsSubscription_Destroy(sub_);
+    sub_ = nullptr;
+    handler_.reset();
+    return;
+  }
+  // Draining needs the server; without one, stop delivery and wait for the completion callback.
+  auto completion = stop_delivery();
+  if (completion == nullptr) return;
+  std::unique_lock lock(completion->mutex);
+  completion->done_changed.wait_for(lock, std::chrono::seconds(5), [&] { return completion->done; });
 }
 
 void Subscription::close_without_waiting() {
   if (sub_ == nullptr) return;
-  Handler* handler = handler_.release();
-  const bool deferred = natsSubscription_SetOnCompleteCB(
-                            sub_, [](void* closure) { delete static_cast<Handler*>(closure); }, handler) == NATS_OK;
-  natsSubscription_Unsubscribe(sub_);
-  natsSubscription_Destroy(sub_);
-  sub_ = nullptr;
-  // A subscription already closed (its connection gone) calls nothing any more.
-  if (!deferred) delete handler;
+  stop_delivery();
 }
 
 Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, const std::string& name,
@@ -113,7 +155,9 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, 
 NatsClient::~NatsClient() {
   jsCtx_Destroy(js_);
   natsConnection_FlushTimeout(conn_, 2000);
-  natsConnection_Close(conn_);
+  reaper_->stop();
+  natsConnection_Close(conn_);  // joins the read loop: nothing holds a retired subscription now
+  reaper_->free_remaining();
   natsConnection_Destroy(conn_);
 }
 
@@ -172,7 +216,7 @@ Result<Subscription> NatsClient::subscribe(const std::string& subject, const std
                      : natsConnection_QueueSubscribe(&sub, conn_, subject.c_str(), queue.c_str(), on_message, owned.get());
   if (s != NATS_OK) return tl::unexpected(nats_error(s, "subscribe to " + subject));
   natsSubscription_SetPendingLimits(sub, -1, -1);
-  return Subscription(sub, std::move(owned));
+  return Subscription(sub, std::move(owned), reaper_);
 }
 
 void NatsClient::respond(const natsMsg* msg, std::string_view data) {

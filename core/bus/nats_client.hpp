@@ -14,6 +14,7 @@
 #include <nats/nats.h>
 
 #include "core/base/error.hpp"
+#include "core/bus/subscription_reaper.hpp"
 
 namespace parkchat::bus {
 
@@ -34,19 +35,26 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 class Subscription {
  public:
   using Handler = std::function<void(MsgPtr msg)>;
-  Subscription(natsSubscription* sub, std::unique_ptr<Handler> handler);
+  Subscription(natsSubscription* sub, std::unique_ptr<Handler> handler, std::shared_ptr<SubscriptionReaper> reaper);
   Subscription(Subscription&&) noexcept;
   Subscription& operator=(Subscription&&) noexcept;
   ~Subscription();
-  // Stops delivery and waits until no handler call of this subscription is running.
+  // Stops delivery and waits (up to 5 s) until no handler call of this subscription is running.
   void close();
   // Stops delivery without waiting: the handler is freed by nats.c's completion callback once
   // its last call has returned. For threads that must not block, such as an event loop.
   void close_without_waiting();
 
  private:
+  // Unsubscribes and hands the handler to nats.c's completion callback; returns what that
+  // callback will signal, or nullptr when the subscription was already closed (nothing runs).
+  struct Completion;
+  std::shared_ptr<Completion> stop_delivery();
+
   natsSubscription* sub_ = nullptr;
   std::unique_ptr<Handler> handler_;
+  // Frees the natsSubscription once the read loop cannot hold it (see subscription_reaper.hpp).
+  std::shared_ptr<SubscriptionReaper> reaper_;
 };
 
 class NatsClient {
@@ -59,6 +67,8 @@ class NatsClient {
   ~NatsClient();
 
   natsConnection* connection() const { return conn_; }
+  // Where this connection's unsubscribed subscriptions wait to be freed.
+  const std::shared_ptr<SubscriptionReaper>& reaper() const { return reaper_; }
   jsCtx* jetstream() const { return js_; }
   const std::string& url() const { return url_; }
   bool connected() const;
@@ -77,10 +87,12 @@ class NatsClient {
   Result<void> flush(std::chrono::milliseconds timeout);
 
  private:
-  NatsClient(natsConnection* conn, jsCtx* js, std::string url) : conn_(conn), js_(js), url_(std::move(url)) {}
+  NatsClient(natsConnection* conn, jsCtx* js, std::string url)
+      : conn_(conn), js_(js), url_(std::move(url)), reaper_(std::make_shared<SubscriptionReaper>(conn)) {}
   natsConnection* conn_;
   jsCtx* js_;
   std::string url_;
+  std::shared_ptr<SubscriptionReaper> reaper_;
 };
 
 // "nats: <status text>: <last error>" for messages.

@@ -111,12 +111,15 @@ Result<std::unique_ptr<PullConsumer>> PullConsumer::open(NatsClient& nats, const
   if (s != NATS_OK) {
     return tl::unexpected(nats_error(s, "pull subscription " + durable + " (JetStream code " + std::to_string(code) + ")"));
   }
-  return std::unique_ptr<PullConsumer>(new PullConsumer(sub));
+  return std::unique_ptr<PullConsumer>(new PullConsumer(sub, nats.reaper()));
 }
 
 PullConsumer::~PullConsumer() {
-  // The durable consumer stays on the server; only this process's interest ends.
-  natsSubscription_Destroy(sub_);
+  // The durable consumer stays on the server (the subscription bound to it and did not create
+  // it, so unsubscribing does not delete it); only this process's interest ends. Freed later,
+  // for the reason in subscription_reaper.hpp.
+  natsSubscription_Unsubscribe(sub_);
+  reaper_->retire(sub_);
 }
 
 namespace {

@@ -46,8 +46,10 @@ class PullConsumer {
   Result<std::vector<MsgPtr>> fetch(int batch, std::chrono::milliseconds wait);
 
  private:
-  explicit PullConsumer(natsSubscription* sub) : sub_(sub) {}
+  PullConsumer(natsSubscription* sub, std::shared_ptr<SubscriptionReaper> reaper)
+      : sub_(sub), reaper_(std::move(reaper)) {}
   natsSubscription* sub_;
+  std::shared_ptr<SubscriptionReaper> reaper_;
 };
 
 void ack(natsMsg* msg);

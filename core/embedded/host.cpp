@@ -12,22 +12,41 @@
 namespace parkchat::embedded {
 namespace fs = std::filesystem;
 
-Result<int> free_loopback_port() {
+Result<PortReservation> PortReservation::reserve() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(Errc::unavailable, std::string("socket: ") + std::strerror(errno));
+  const int on = 1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
   socklen_t length = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
     int saved = errno;
     ::close(fd);
-    return fail(Errc::unavailable, std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(saved));
+    return fail(Errc::unavailable, std::string("cannot reserve a port on 127.0.0.1: ") + std::strerror(saved));
   }
-  ::close(fd);
-  return static_cast<int>(ntohs(addr.sin_port));
+  return PortReservation(fd, ntohs(addr.sin_port));
+}
+
+PortReservation::PortReservation(PortReservation&& other) noexcept : fd_(other.fd_), port_(other.port_) {
+  other.fd_ = -1;
+}
+
+PortReservation& PortReservation::operator=(PortReservation&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    port_ = other.port_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+PortReservation::~PortReservation() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Result<void> prepare_dir(const fs::path& dir, const std::optional<RunAs>& run_as, int mode) {

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include <nats/nats.h>
@@ -42,10 +43,16 @@ Result<std::unique_ptr<NatsServer>> NatsServer::start(const NatsServerOptions& o
   if (auto prepared = prepare_dir(options.store_dir, options.run_as); !prepared) return tl::unexpected(prepared.error());
 
   for (int attempt = 1;; ++attempt) {
-    auto port = options.port > 0 ? Result<int>(options.port) : free_loopback_port();
-    if (!port) return tl::unexpected(port.error());
+    // Held until the server answers, so the server that answers is ours.
+    std::optional<PortReservation> reservation;
+    if (options.port == 0) {
+      auto reserved = PortReservation::reserve();
+      if (!reserved) return tl::unexpected(reserved.error());
+      reservation.emplace(std::move(*reserved));
+    }
+    const int port = reservation ? reservation->port() : options.port;
     SpawnOptions spawn;
-    spawn.argv = {*binary, "-a", "127.0.0.1", "-p", std::to_string(*port), "-js", "-sd", options.store_dir.string(),
+    spawn.argv = {*binary, "-a", "127.0.0.1", "-p", std::to_string(port), "-js", "-sd", options.store_dir.string(),
                   "-n", "parkchat-embedded"};
     spawn.run_as = options.run_as;
     spawn.output_path = options.log_path;
@@ -53,20 +60,20 @@ Result<std::unique_ptr<NatsServer>> NatsServer::start(const NatsServerOptions& o
     auto child = ChildProcess::spawn(spawn);
     if (!child) return tl::unexpected(child.error());
 
-    const std::string url = "nats://127.0.0.1:" + std::to_string(*port);
+    const std::string url = "nats://127.0.0.1:" + std::to_string(port);
     auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
     while (!child->poll() && std::chrono::steady_clock::now() < deadline) {
-      if (accepts_clients(url)) return std::unique_ptr<NatsServer>(new NatsServer(std::move(*child), *port));
+      if (accepts_clients(url)) return std::unique_ptr<NatsServer>(new NatsServer(std::move(*child), port));
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!child->poll()) {
       child->stop(SIGKILL, std::chrono::seconds(5));
-      return fail(Errc::unavailable, "nats-server on 127.0.0.1:" + std::to_string(*port) + " did not accept clients within " +
+      return fail(Errc::unavailable, "nats-server on 127.0.0.1:" + std::to_string(port) + " did not accept clients within " +
                                          std::to_string(kStartTimeout.count()) + " s; its log " + options.log_path + ":" +
                                          tail_of_file(options.log_path));
     }
     if (options.port == 0 && attempt < kPortAttempts && file_mentions(options.log_path, "address already in use")) continue;
-    return fail(Errc::unavailable, "nats-server on 127.0.0.1:" + std::to_string(*port) + " exited with status " +
+    return fail(Errc::unavailable, "nats-server on 127.0.0.1:" + std::to_string(port) + " exited with status " +
                                        std::to_string(*child->poll()) + "; its log " + options.log_path + ":" +
                                        tail_of_file(options.log_path));
   }

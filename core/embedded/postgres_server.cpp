@@ -126,10 +126,12 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start(const PostgresServ
   }
 
   for (int attempt = 1;; ++attempt) {
-    auto port = free_loopback_port();
-    if (!port) return tl::unexpected(port.error());
+    // Held until the server answers, so the server that answers is ours.
+    auto reservation = PortReservation::reserve();
+    if (!reservation) return tl::unexpected(reservation.error());
+    const int port = reservation->port();
     SpawnOptions spawn;
-    spawn.argv = {*postgres, "-D", options.data_dir.string(), "-p", std::to_string(*port),
+    spawn.argv = {*postgres, "-D", options.data_dir.string(), "-p", std::to_string(port),
                   "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="};
     if (options.durability == Durability::ephemeral) {
       for (const char* setting : {"fsync=off", "synchronous_commit=off", "full_page_writes=off"}) {
@@ -142,8 +144,8 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start(const PostgresServ
     auto child = ChildProcess::spawn(spawn);
     if (!child) return tl::unexpected(child.error());
 
-    const std::string where = "PostgreSQL on 127.0.0.1:" + std::to_string(*port);
-    const std::string ping = "host=127.0.0.1 port=" + std::to_string(*port) + " dbname=postgres user=" + kUser +
+    const std::string where = "PostgreSQL on 127.0.0.1:" + std::to_string(port);
+    const std::string ping = "host=127.0.0.1 port=" + std::to_string(port) + " dbname=postgres user=" + kUser +
                              " connect_timeout=2";
     bool ready = false;
     auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
@@ -155,7 +157,7 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start(const PostgresServ
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (ready) {
-      std::unique_ptr<PostgresServer> server(new PostgresServer(std::move(*child), *port, password, options.database));
+      std::unique_ptr<PostgresServer> server(new PostgresServer(std::move(*child), port, password, options.database));
       if (auto db = ensure_database(server->url("postgres"), options.database); !db) return tl::unexpected(db.error());
       return server;
     }

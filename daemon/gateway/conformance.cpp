@@ -8,6 +8,7 @@ EngineOptions reference_engine(std::string path) {
   options.path = std::move(path);
   options.ping_interval = std::chrono::milliseconds(300);
   options.ping_timeout = std::chrono::milliseconds(200);
+  options.upgrade_timeout = std::chrono::milliseconds(1000);
   options.max_payload = 1'000'000;
   options.allowed_origins = {"*"};  // the suites' reference configuration: cors origin "*"
   return options;

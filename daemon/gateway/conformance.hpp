@@ -42,7 +42,7 @@ struct ConformanceOptions {
 };
 
 // Both reference servers on one listener, with the suites' timings: pingInterval 300 ms,
-// pingTimeout 200 ms, maxPayload 1000000, connectTimeout 1000 ms.
+// pingTimeout 200 ms, maxPayload 1000000, connectTimeout 1000 ms; and upgradeTimeout 1000 ms.
 class ConformanceServer {
  public:
   static Result<std::unique_ptr<ConformanceServer>> start(const ConformanceOptions& options);

@@ -100,9 +100,11 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
       return;
     }
     pending_poll_ = std::move(respond);
-    // Mid-upgrade, polls end at once and empty: what waits goes over the WebSocket.
-    if (probed_) return respond_poll("6");
-    if (!outbox_.empty()) flush_poll();
+    // Mid-upgrade, polls are not held: the client pauses polling once its probe is answered, and
+    // what comes after goes over the WebSocket. What already waits still goes now (a ping among
+    // it: until "5", polling carries the heartbeat).
+    if (!outbox_.empty()) return flush_poll();
+    if (probe_answered()) respond_poll("6");
   }
 
   // A polling POST: the client's packets.
@@ -154,7 +156,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
 
   // A frame on a WebSocket of this session: the active one or the upgrade probe.
   void on_ws_frame(web::ConnectionId connection, std::string_view data, bool binary) {
-    if (connection == probe_ws_) {
+    if (connection == probe_ws()) {
       on_probe_frame(data, binary);
       return;
     }
@@ -172,9 +174,8 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
   }
 
   void on_ws_closed(web::ConnectionId connection) {
-    if (connection == probe_ws_) {
-      probe_ws_ = 0;  // the upgrade failed; polling goes on
-      probed_ = false;
+    if (connection == probe_ws()) {
+      probe_.reset();  // the upgrade failed; the session goes on over its transport
       return;
     }
     if (connection == ws_) {
@@ -183,17 +184,27 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
     }
   }
 
-  // A WebSocket opened to upgrade this polling session.
+  // A WebSocket opened with this session's id. As in the reference server, one upgrade at a
+  // time and one in a session's life: a session opened over WebSocket may still be upgraded
+  // once, to another WebSocket that then replaces the first. The probe has upgrade_timeout to
+  // send "5".
   bool begin_upgrade(web::ConnectionId connection) {
-    if (websocket_ || probe_ws_ != 0 || closed_) return false;
-    probe_ws_ = connection;
+    if (upgraded_ || probe_ || closed_) return false;
+    probe_ = std::make_unique<Probe>(server_.web_->io_context(), connection);
+    probe_->timer.expires_after(server_.options_.upgrade_timeout);
+    probe_->timer.async_wait([weak = weak_from_this(), connection](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      // A completion already queued still runs after the probe is gone: the id tells whether
+      // this probe is still the one in progress.
+      if (ec || !self || self->closed_ || self->probe_ws() != connection) return;
+      self->drop_probe();
+    });
     return true;
   }
-  bool can_upgrade() const { return !websocket_ && probe_ws_ == 0 && !closed_; }
 
   void use_websocket(web::ConnectionId connection) { ws_ = connection; }
   web::ConnectionId ws() const { return ws_; }
-  web::ConnectionId probe_ws() const { return probe_ws_; }
+  web::ConnectionId probe_ws() const { return probe_ ? probe_->ws : 0; }
   bool polling() const { return !websocket_; }
 
  private:
@@ -202,19 +213,46 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
     std::string binary;  // a binary message (when text is null)
   };
 
+  // An upgrade in progress: allocated only while it lasts, as idle sessions should cost little.
+  struct Probe {
+    Probe(boost::asio::io_context& io, web::ConnectionId connection) : ws(connection), timer(io) {}
+    web::ConnectionId ws;
+    bool answered = false;  // "2probe" was answered; waiting for "5"
+    boost::asio::steady_timer timer;  // upgrade_timeout
+  };
+
+  bool probe_answered() const { return probe_ && probe_->answered; }
+
+  // Ends an upgrade that will not complete: the probe WebSocket gets an empty close frame, as
+  // the reference server sends, and whatever it sent is dropped; the session goes on over its
+  // transport.
+  void drop_probe() {
+    const web::ConnectionId connection = probe_->ws;
+    probe_.reset();
+    server_.by_connection_.erase(connection);
+    server_.web_->close(connection, web::kCloseNoStatus, "");
+  }
+
   void on_probe_frame(std::string_view data, bool binary) {
     if (!binary && data == "2probe") {
-      probed_ = true;
-      server_.web_->send(probe_ws_, "3probe", false);
+      probe_->answered = true;
+      server_.web_->send(probe_->ws, "3probe", false);
       // The client pauses polling before it upgrades: release its held poll.
       if (pending_poll_) respond_poll("6");
       return;
     }
     if (!binary && data == "5") {
+      const web::ConnectionId upgraded = probe_->ws;
+      probe_.reset();
+      upgraded_ = true;
+      if (websocket_) {
+        // A second WebSocket took the session over: the first one is closed, with an empty
+        // close frame as in the reference server, and is this session's no more.
+        server_.by_connection_.erase(ws_);
+        server_.web_->close(ws_, web::kCloseNoStatus, "");
+      }
       websocket_ = true;
-      probed_ = false;
-      ws_ = probe_ws_;
-      probe_ws_ = 0;
+      ws_ = upgraded;
       if (pending_poll_) respond_poll("6");
       std::vector<Outgoing> queued;
       queued.swap(outbox_);
@@ -226,10 +264,16 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
           send_binary(std::move(out.binary));
         }
       }
+      // A ping sent over the old transport may never have reached the client (a replaced
+      // WebSocket): the heartbeat starts again over the new one instead of timing out.
+      if (awaiting_pong_ && !closed_) {
+        awaiting_pong_ = false;
+        schedule_ping();
+      }
       return;
     }
-    // Anything else during the upgrade: drop the probe, keep polling.
-    server_.web_->close(probe_ws_, 1002, "invalid upgrade");
+    // Anything else during the upgrade: drop the probe, as the reference server does.
+    drop_probe();
   }
 
   void check_buffered(std::size_t bytes) {
@@ -254,7 +298,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
       close_soon("output buffer full");
       return;
     }
-    if (!pending_poll_ || flush_scheduled_ || probed_) return;
+    if (!pending_poll_ || flush_scheduled_ || probe_answered()) return;
     // Packets sent in one go leave in one response.
     flush_scheduled_ = true;
     boost::asio::post(server_.web_->io_context(), [weak = weak_from_this()] {
@@ -320,9 +364,10 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
       }
     }
     if (ws_ != 0) server_.web_->close(ws_, 1000, std::string(reason));
-    if (probe_ws_ != 0) server_.web_->close(probe_ws_, 1000, std::string(reason));
+    if (probe_) server_.web_->close(probe_->ws, 1000, std::string(reason));
     outbox_.clear();
     server_.forget(*this);
+    probe_.reset();
     server_.listener_.on_close(*this, reason);
   }
 
@@ -334,9 +379,9 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
   bool closing_ = false;  // output refused; the close is on its way
   bool awaiting_pong_ = false;
   bool flush_scheduled_ = false;
-  bool probed_ = false;  // an upgrade probe was answered; waiting for its "5"
+  bool upgraded_ = false;  // the one upgrade of the session's life is done
   web::ConnectionId ws_ = 0;
-  web::ConnectionId probe_ws_ = 0;
+  std::unique_ptr<Probe> probe_;
   std::optional<web::Respond> pending_poll_;
   std::vector<Outgoing> outbox_;  // polling only (a deque would cost every session 600 bytes)
   std::size_t outbox_bytes_ = 0;
@@ -458,9 +503,10 @@ std::optional<web::HttpResponse> EngineServer::accept(const web::HttpRequest& re
     if (value("EIO") != "4") return handshake_error(HandshakeError::unsupported_protocol_version);
     return std::nullopt;
   }
-  auto it = sessions_.find(sid);
-  if (it == sessions_.end()) return handshake_error(HandshakeError::unknown_sid);
-  if (!it->second->can_upgrade()) return handshake_error(HandshakeError::bad_request);
+  if (sessions_.count(sid) == 0) return handshake_error(HandshakeError::unknown_sid);
+  if (value("EIO") != "4") return handshake_error(HandshakeError::bad_request);  // not the session's protocol
+  // Whether the session can take this WebSocket is decided once it is open: the reference server
+  // completes every upgrade it does not refuse here, then closes what it cannot use.
   return std::nullopt;
 }
 
@@ -468,9 +514,10 @@ void EngineServer::on_ws_open(web::ConnectionId id, const web::HttpRequest& requ
   const std::string sid = query_value(web::parse_query(request.query), "sid");
   if (!sid.empty()) {
     auto it = sessions_.find(sid);
-    // The session may have closed, or another probe begun, since accept().
+    // Gone since accept(), upgraded already, or another upgrade in progress: an empty close
+    // frame and nothing before it, as from the reference server; the session is untouched.
     if (it == sessions_.end() || !it->second->begin_upgrade(id)) {
-      web_->close(id, 1008, "session unknown or not upgradable");
+      web_->close(id, web::kCloseNoStatus, "");
       return;
     }
     by_connection_.emplace(id, it->second);

@@ -21,6 +21,9 @@ struct EngineOptions {
   std::string path = "/socket.io/";
   std::chrono::milliseconds ping_interval{25000};
   std::chrono::milliseconds ping_timeout{20000};
+  // A WebSocket opened to upgrade a session that has not sent "5" by then is closed; the session
+  // goes on over its transport.
+  std::chrono::milliseconds upgrade_timeout{10000};
   std::size_t max_payload = 1'000'000;
   // A session whose unsent output passes this is closed rather than allowed to grow.
   std::size_t max_buffered_bytes = 4u << 20;
@@ -76,7 +79,8 @@ class EngineServer {
 
   // HTTP: the handshake, polling GETs and POSTs.
   void handle_http(const web::HttpRequest& request, web::Respond respond);
-  // WebSocket: a new session, or the upgrade of a polling one.
+  // WebSocket: a new session, or the upgrade of an open one (polling, or WebSocket: a second
+  // WebSocket that completes the upgrade replaces the first).
   std::optional<web::HttpResponse> accept(const web::HttpRequest& request);
   void on_ws_open(web::ConnectionId id, const web::HttpRequest& request);
   void on_ws_message(web::ConnectionId id, std::string_view data, bool binary);

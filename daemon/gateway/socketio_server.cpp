@@ -11,6 +11,11 @@ namespace {
 // Attachments one packet may announce; their bytes together are capped by the options.
 constexpr int kMaxAttachments = 64;
 
+const char* packet_name(proto::SioType type) {
+  static const char* const kNames[] = {"CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "BINARY_EVENT", "BINARY_ACK"};
+  return kNames[static_cast<int>(type)];
+}
+
 }  // namespace
 
 using proto::SioPacket;
@@ -117,19 +122,24 @@ void SioServer::on_message(EngineSession& session, std::string_view data, bool b
   dispatch(session, *client, std::move(*packet));
 }
 
+// As in the reference server: a CONNECT joins a namespace the client is not in, and every
+// other packet but a CONNECT_ERROR goes to the client's socket in its namespace. Anything else
+// (a packet for a namespace not joined, or refused; a second CONNECT; a CONNECT_ERROR) is a
+// client out of step with the server, whose session is closed.
 void SioServer::dispatch(EngineSession& session, Client& client, SioPacket packet) {
+  auto it = client.sockets.find(packet.nsp);
+  if (it == client.sockets.end()) {
+    if (packet.type == SioType::connect) return connect(session, client, packet);
+    return session.close(std::string("invalid state: ") + packet_name(packet.type) + " for a namespace not joined");
+  }
   switch (packet.type) {
     case SioType::connect:
-      return connect(session, client, packet);
-    case SioType::disconnect: {
-      auto it = client.sockets.find(packet.nsp);
-      if (it != client.sockets.end()) drop(session, packet.nsp, "client namespace disconnect");
-      return;
-    }
+    case SioType::connect_error:
+      return session.close(std::string("invalid state: ") + packet_name(packet.type) + " for a namespace joined");
+    case SioType::disconnect:
+      return drop(session, packet.nsp, "client namespace disconnect");
     case SioType::event:
     case SioType::binary_event: {
-      auto it = client.sockets.find(packet.nsp);
-      if (it == client.sockets.end()) return;  // not in that namespace: ignored, as the reference does
       SioSocket& socket = *it->second;
       nlohmann::json& data = *packet.data;
       std::string name = data[0].get<std::string>();
@@ -140,10 +150,7 @@ void SioServer::dispatch(EngineSession& session, Client& client, SioPacket packe
     }
     case SioType::ack:
     case SioType::binary_ack:
-      return;  // the server asks for no acknowledgements
-    case SioType::connect_error:
-      session.close("parse error: CONNECT_ERROR from a client");
-      return;
+      return;  // the server asks for no acknowledgements: every id is unknown, and ignored
   }
 }
 
@@ -157,7 +164,6 @@ void SioServer::connect(EngineSession& session, Client& client, const SioPacket&
   };
   Namespace* ns = find(packet.nsp);
   if (ns == nullptr) return refuse({{"message", "Invalid namespace"}});
-  if (client.sockets.count(packet.nsp) != 0) return;  // already in it
   auto socket = std::make_unique<SioSocket>(*this, session, random_hex(10), packet.nsp);
   const nlohmann::json auth = packet.data ? *packet.data : nlohmann::json::object();
   if (auto refused = ns->authorize(*socket, auth)) return refuse(std::move(*refused));

@@ -49,6 +49,10 @@ using HttpHandler = std::function<void(HttpRequest request, Respond respond)>;
 // A WebSocket connection of this server; never reused within a process.
 using ConnectionId = std::uint64_t;
 
+// The close code of an empty close frame (RFC 6455 §7.4.1: "no status"): close() with it and an
+// empty reason sends a close frame without a payload, which the peer reports as 1005.
+constexpr std::uint16_t kCloseNoStatus = 1005;
+
 // A text message for any number of WebSocket connections: framed (and checked as UTF-8) once,
 // on its first send, then the same bytes are queued on every connection.
 class SharedText {
@@ -106,7 +110,8 @@ class HttpServer {
   bool send(ConnectionId id, const SharedText& text);
   // Bytes queued for the connection and not yet written to its socket.
   std::size_t buffered_bytes(ConnectionId id) const;
-  // Starts the closing handshake with `code` and `reason`; on_close follows.
+  // Starts the closing handshake with `code` and `reason` (kCloseNoStatus: with no payload; the
+  // reason must then be empty); on_close follows.
   void close(ConnectionId id, std::uint16_t code, const std::string& reason);
   std::size_t websocket_count() const;
 

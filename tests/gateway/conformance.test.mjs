@@ -136,6 +136,30 @@ async function assertWebSocketAlive(client, path) {
   }
 }
 
+// A WebSocket with the sid of a session that cannot take it (upgraded already, or upgrading):
+// the reference completes the WebSocket handshake (HTTP 101), then closes it with an empty close
+// frame (code 1005), sending nothing first; the session's transport is untouched.
+const SECOND_WS_CLOSE_MS = 2000;
+// The conformance server's upgradeTimeout: how long a WebSocket opened to upgrade a session has
+// to send "5" (the reference default is 10000 ms).
+const UPGRADE_TIMEOUT = 1000;
+
+async function expectAcceptedThenClosed(url, what) {
+  const outcome = await expectWebSocketRefused(url, SECOND_WS_CLOSE_MS);
+  assert.equal(outcome.refused, "closed", `${what}: the upgrade must complete, then the server closes it; got ${JSON.stringify(outcome)}`);
+  assert.equal(outcome.code, 1005, `${what}: the close frame must be empty (1005), as the reference sends; got ${outcome.code}`);
+  assert.deepEqual(outcome.frames, [], `${what}: nothing may come before the close`);
+}
+
+// A WebSocket session that answers pings and, at /socket.io/, has joined the main namespace, so
+// that neither the ping timeout nor connectTimeout can end it during a test.
+async function openLiveWebSocket(t, path) {
+  const { client, handshake } =
+    path === SIO_PATH ? await openSocketIO({ autoPong: true }) : await openWebSocket(path, { autoPong: true });
+  track(t, client);
+  return { client, sid: handshake.sid };
+}
+
 // ===============================================================================================
 // Engine.IO, at /engine.io/ (echo server) and — for what the Socket.IO suite repeats — /socket.io/.
 
@@ -277,12 +301,105 @@ for (const path of [EIO_PATH, SIO_PATH]) {
       await assertWebSocketAlive(client, path);
     });
 
-    it(`refuses a second WebSocket with the sid after the upgrade (${path})`, T, async (t) => {
+    it(`closes a second WebSocket with the sid after the upgrade (${path})`, T, async (t) => {
       const { sid } = await openPolling(path);
       const client = await upgradeToWebSocket(t, path, sid);
       await syncUpgraded(client, path);
-      await expectWebSocketRefused(wsUrl(path, { EIO: 4, transport: "websocket", sid }));
+      await expectAcceptedThenClosed(wsUrl(path, { EIO: 4, transport: "websocket", sid }), "a second WebSocket after the upgrade");
       await assertWebSocketAlive(client, path);
+    });
+
+    it(`[ref] refuses a WebSocket with the sid but another protocol version with 400 (${path})`, T, async () => {
+      const { sid } = await openPolling(path);
+      for (const query of [{ transport: "websocket", sid }, { EIO: 3, transport: "websocket", sid }]) {
+        const outcome = await expectWebSocketRefused(wsUrl(path, query));
+        assert.equal(outcome.refused, "http", `${JSON.stringify(query)}: refused before the upgrade; got ${JSON.stringify(outcome)}`);
+        assert.equal(outcome.status, 400, `${JSON.stringify(query)}: HTTP status`);
+      }
+    });
+
+    it(`[ref] closes a second WebSocket that arrives while an upgrade is in progress (${path})`, T, async (t) => {
+      const { sid } = await openPolling(path);
+      const first = track(t, await WsClient.connect(wsUrl(path, { EIO: 4, transport: "websocket", sid })));
+      first.send("2probe");
+      assert.equal(await first.nextText({ what: 'the "3probe" answer' }), "3probe");
+      await expectAcceptedThenClosed(wsUrl(path, { EIO: 4, transport: "websocket", sid }), "a second WebSocket during the upgrade");
+      first.send("5");
+      first.autoPong = true;
+      await syncUpgraded(first, path);
+      await assertWebSocketAlive(first, path);
+    });
+
+    it(`[ref] a probe that never sends "5" is closed at upgradeTimeout, and polling goes on (${path})`, T, async (t) => {
+      const { sid } = await openPolling(path);
+      if (path === SIO_PATH) {
+        // Joined, or connectTimeout would end the session as the probe waits.
+        assertStatus(await push(path, sid, "40"), 200, 'POST "40"');
+        const packets = [];
+        while (packets.length < 2) packets.push(...(await pollSkippingPings(path, sid)));
+      }
+      const started = Date.now();
+      const probe = track(t, await WsClient.connect(wsUrl(path, { EIO: 4, transport: "websocket", sid })));
+      probe.send("2probe");
+      assert.equal(await probe.nextText({ what: 'the "3probe" answer' }), "3probe");
+      // Meanwhile the session lives on polling: its pings come there and are answered.
+      const polling = (async () => {
+        while (!probe.closed) {
+          const response = await poll(path, sid);
+          assertStatus(response, 200, "a poll while the probe waits");
+          if (decodePayload(response.body).some((p) => p.type === "2" && !p.binary)) {
+            assertStatus(await push(path, sid, "3"), 200, "a pong while the probe waits");
+          }
+          await delay(20);
+        }
+      })();
+      polling.catch(() => {});
+      const closed = await probe.waitClose(UPGRADE_TIMEOUT + SECOND_WS_CLOSE_MS, "upgradeTimeout to close the probe");
+      const elapsed = Date.now() - started;
+      await polling;
+      assert.equal(closed.code, 1005, `the probe must get an empty close frame (1005), got ${closed.code}`);
+      assert.ok(elapsed >= UPGRADE_TIMEOUT * 0.75, `closed after ${elapsed} ms: too early for upgradeTimeout (${UPGRADE_TIMEOUT} ms)`);
+      const [packet, expected] =
+        path === EIO_PATH ? ["4still here", "4still here"] : ['42["message","still here"]', '42["message-back","still here"]'];
+      assertStatus(await push(path, sid, packet), 200, "a POST after the probe was closed");
+      const [back] = await pollSkippingPings(path, sid);
+      assert.equal(`${back.type}${back.data}`, expected, "the session answers over polling after the probe was closed");
+    });
+
+    it(`[ref] a second WebSocket of a WebSocket session waits upgradeTimeout, then is closed (${path})`, T, async (t) => {
+      const { client, sid } = await openLiveWebSocket(t, path);
+      const url = wsUrl(path, { EIO: 4, transport: "websocket", sid });
+      const started = Date.now();
+      const second = track(t, await WsClient.connect(url, { autoPong: true }));
+      // While the second one may still upgrade, a third is closed at once.
+      await expectAcceptedThenClosed(url, "a third WebSocket while the second may upgrade");
+      const closed = await second.waitClose(SECOND_WS_CLOSE_MS, "upgradeTimeout to close the second WebSocket");
+      const elapsed = Date.now() - started;
+      assert.equal(closed.code, 1005, `the second WebSocket must get an empty close frame (1005), got ${closed.code}`);
+      assert.ok(elapsed >= UPGRADE_TIMEOUT * 0.75, `closed after ${elapsed} ms: too early for upgradeTimeout (${UPGRADE_TIMEOUT} ms)`);
+      assert.deepEqual(second.pending(), [], "nothing may come on the second WebSocket");
+      await assertWebSocketAlive(client, path);
+    });
+
+    it(`[ref] a second WebSocket of a WebSocket session that sends a message is closed at once (${path})`, T, async (t) => {
+      const { client, sid } = await openLiveWebSocket(t, path);
+      const second = track(t, await WsClient.connect(wsUrl(path, { EIO: 4, transport: "websocket", sid }), { autoPong: true }));
+      const started = Date.now();
+      second.send(path === EIO_PATH ? "4from the second" : '42["message","from the second"]');
+      const closed = await second.waitClose(SECOND_WS_CLOSE_MS, "the server to close the second WebSocket");
+      const elapsed = Date.now() - started;
+      assert.equal(closed.code, 1005, `an empty close frame (1005), got ${closed.code}`);
+      assert.ok(elapsed < UPGRADE_TIMEOUT, `closed after ${elapsed} ms: a non-upgrade packet closes at once, not at upgradeTimeout`);
+      // The packet was not taken for the session's: the next answer on the first is to its own.
+      await assertWebSocketAlive(client, path);
+    });
+
+    it(`[ref] a second WebSocket that probes and upgrades takes over a WebSocket session (${path})`, T, async (t) => {
+      const { client, sid } = await openLiveWebSocket(t, path);
+      const second = await upgradeToWebSocket(t, path, sid);
+      const closed = await client.waitClose(SECOND_WS_CLOSE_MS, "the upgrade to close the first WebSocket");
+      assert.equal(closed.code, 1005, `the replaced WebSocket must get an empty close frame (1005), got ${closed.code}`);
+      await assertWebSocketAlive(second, path);
     });
   });
 }
@@ -735,6 +852,72 @@ describe("[ref] Socket.IO details", () => {
     assertStatus(await push(SIO_PATH, sid, '42["message","over polling"]'), 200, "POST event");
     const [back] = await pollSkippingPings(SIO_PATH, sid);
     assert.equal(`${back.type}${back.data}`, '42["message-back","over polling"]');
+  });
+});
+
+describe("[ref] Socket.IO invalid state", () => {
+  // The reference (socket.io's Client.ondecoded) closes the whole Engine.IO connection upon a
+  // packet that does not fit the namespaces joined, and sends nothing first (no DISCONNECT).
+  async function expectConnectionClosed(client, what) {
+    await client.waitClose(SECOND_WS_CLOSE_MS, `the server to close the connection upon ${what}`);
+    assert.deepEqual(client.pending(), [], `${what}: nothing may come before the close`);
+  }
+
+  const cases = [
+    ["an EVENT for a namespace not joined", ['42/custom,["message","x"]']],
+    ["an ACK for a namespace not joined", ["43/custom,1[]"]],
+    ["a second CONNECT to the main namespace", ["40"]],
+    ["a DISCONNECT for a namespace not joined", ["41/custom,"]],
+    ["a second DISCONNECT of the main namespace", ["41", "41"]],
+    ["an EVENT after leaving the main namespace", ["41", '42["message","x"]']],
+    ["a CONNECT_ERROR from the client", ['44{"message":"x"}']],
+  ];
+  for (const [what, packets] of cases) {
+    it(`[ref] closes the connection upon ${what}`, T, async (t) => {
+      const { client } = await openSocketIO({ autoPong: true });
+      track(t, client);
+      for (const [i, packet] of packets.entries()) {
+        // The reference handles a packet for a joined namespace on the next tick: one sent in the
+        // same read as the DISCONNECT before it still finds the namespace joined.
+        if (i > 0) await delay(50);
+        client.send(packet);
+      }
+      await expectConnectionClosed(client, what);
+    });
+  }
+
+  it("[ref] closes the connection upon an EVENT for a namespace whose CONNECT was refused", T, async (t) => {
+    const { client } = await openSocketIO({ autoPong: true });
+    track(t, client);
+    client.send("40/random,");
+    assert.equal(await client.nextText({ skipPings: true, what: "the CONNECT_ERROR" }), '44/random,{"message":"Invalid namespace"}');
+    client.send('42/random,["message","x"]');
+    await expectConnectionClosed(client, "an EVENT for /random");
+  });
+
+  it("[ref] closes the connection upon a second CONNECT to a custom namespace", T, async (t) => {
+    const { client } = await openSocketIO({ autoPong: true });
+    track(t, client);
+    client.send("40/custom,");
+    assert.match(await client.nextText({ skipPings: true, what: "the /custom CONNECT reply" }), /^40\/custom,\{"sid":"[^"]+"\}$/);
+    assert.equal(await client.nextText({ skipPings: true, what: 'the /custom "auth"' }), '42/custom,["auth",{}]');
+    client.send("40/custom,");
+    await expectConnectionClosed(client, "a second CONNECT to /custom");
+  });
+
+  it("[ref] closes the connection upon a binary EVENT for a namespace not joined, once its attachment is in", T, async (t) => {
+    const { client } = await openSocketIO({ autoPong: true });
+    track(t, client);
+    client.send('451-/custom,["message",{"_placeholder":true,"num":0}]');
+    client.sendBinary([1, 2, 3]);
+    await expectConnectionClosed(client, "a binary EVENT for /custom");
+  });
+
+  it("[ref] an ACK with an unknown id on a joined namespace is ignored", T, async (t) => {
+    const { client } = await openSocketIO({ autoPong: true });
+    track(t, client);
+    client.send("435[]");
+    await assertWebSocketAlive(client, SIO_PATH);
   });
 });
 

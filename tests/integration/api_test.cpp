@@ -281,17 +281,20 @@ TEST(ApiNatsTest, NatsDownIs503AtOnceAndTheApiReconnectsByItself) {
   ScratchDir dir;
   auto run_as = embedded::service_user();
   ASSERT_TRUE(run_as);
+  // The server comes back where the API's client expects it; while it is down, the port stays
+  // ours, or a server of another test binary could take it and the client would reconnect there.
+  ReservedPort nats_port;
   embedded::NatsServerOptions options;
   options.store_dir = dir.path() / "nats";
   options.log_path = (dir.path() / "nats.log").string();
   options.run_as = *run_as;
+  options.port = nats_port.port();
   auto nats = embedded::NatsServer::start(options);
   ASSERT_TRUE(nats) << nats.error().message;
   std::unique_ptr<embedded::NatsServer> restarted;  // declared before `api`: outlives it
   ApiHarness api(std::chrono::seconds(10), std::chrono::seconds(5), (*nats)->url());
   ASSERT_EQ(api.api("GET", "/rooms", 1).status, 200);
 
-  options.port = (*nats)->port();
   (*nats)->stop();
   ASSERT_TRUE(eventually([&] { return !api.chat().nats().connected(); }, std::chrono::seconds(10)));
   auto started = std::chrono::steady_clock::now();

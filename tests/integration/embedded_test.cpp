@@ -11,7 +11,6 @@
 
 #include "core/config/data_dir.hpp"
 #include "core/base/version.hpp"
-#include "core/embedded/host.hpp"
 #include "core/embedded/local_stack.hpp"
 #include "core/store/pg_connection.hpp"
 #include "tests/support/http_client.hpp"
@@ -150,9 +149,9 @@ TEST_F(ServeTest, EmbeddedDefaultAppliesTheSchemaAndStopsCleanlyOnSigint) {
 }
 
 TEST(StatsTest, AnUnreachableServerIsNamed) {
-  auto port = embedded::free_loopback_port();
-  ASSERT_TRUE(port);
-  const std::string url = "http://127.0.0.1:" + std::to_string(*port);
+  // Held, not merely free: a port let go could be taken by a server of another test binary.
+  ReservedPort closed;
+  const std::string url = "http://" + closed.address();
   auto r = run_parkchat({"stats", "--url", url});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(url), std::string::npos) << r.err;

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/embedded/host.hpp"
 #include "core/store/migrator.hpp"
 #include "tests/support/run_parkchat.hpp"
 #include "tests/support/schema_dump.hpp"
@@ -256,9 +255,9 @@ TEST_F(MigrateTest, CreateWritesTheNextPair) {
 }
 
 TEST(MigrateConnectionTest, UnreachableDatabaseFailsFastNamingHostAndPortNotPassword) {
-  auto port = embedded::free_loopback_port();
-  ASSERT_TRUE(port);
-  const std::string where = "127.0.0.1:" + std::to_string(*port);
+  // Held, not merely free: a port let go could be taken by a server of another test binary.
+  ReservedPort closed;
+  const std::string where = closed.address();
   auto r = run_parkchat({"migrate", "up", "--database-url", "postgresql://chat:s3cretpw@" + where + "/chat"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(where), std::string::npos) << r.err;

@@ -132,7 +132,9 @@ TEST_F(OperatorTest, RefusalsExitOneWithTheServersCode) {
   auto nobody = run_parkchat(client_args(serve.url(), {"send", "--room", room, "hi"}));
   EXPECT_EQ(nobody.exit_code, 2) << nobody.err;
 
-  const std::string unreachable = "http://127.0.0.1:" + std::to_string(free_port());
+  // Held, not merely free: a port let go could be taken by a server of another test binary.
+  ReservedPort closed;
+  const std::string unreachable = "http://" + closed.address();
   auto down = run_parkchat(client_args(unreachable, {"send", "--room", room, "--as", "4", "hi"}), {}, 30s);
   EXPECT_EQ(down.exit_code, 1);
   EXPECT_NE(down.err.find(unreachable), std::string::npos) << down.err;
@@ -176,10 +178,13 @@ TEST_F(OperatorTest, SendFallsBackToRestWithoutAGateway) {
 
 TEST_F(OperatorTest, TailFollowsLiveAndAcrossAGatewayRestart) {
   // The service and REST in one process; the gateway (with REST for tail's history) in another,
-  // on a fixed port so that it can come back where tail looks for it.
+  // on a port held for the whole test so that it can come back where tail looks for it: while
+  // it is down, a port merely found free could go to a server or an outgoing connection of
+  // another test binary, and the gateway could not bind it again.
   ServeProcess backend(serve_args({"--roles", "api,service,notify"}));
   ASSERT_FALSE(backend.url().empty());
-  const std::string gateway_listen = "127.0.0.1:" + std::to_string(free_port());
+  ReservedPort gateway_port;
+  const std::string gateway_listen = gateway_port.address();
   auto gateway = std::make_unique<ServeProcess>(serve_args({"--roles", "gateway,api"}), gateway_listen);
   ASSERT_FALSE(gateway->url().empty());
   const std::string room = create_room(backend.port());

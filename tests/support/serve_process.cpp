@@ -1,9 +1,6 @@
 #include "tests/support/serve_process.hpp"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <regex>
 
@@ -35,23 +32,12 @@ int ServeProcess::port() const { return url_.empty() ? 0 : std::stoi(url_.substr
 
 std::string ServeProcess::log() const { return embedded::tail_of_file(log_path_, 40); }
 
+bool ServeProcess::running() { return child_ && !child_->poll().has_value(); }
+
 int ServeProcess::stop() {
   const int status = child_->stop(SIGTERM, std::chrono::seconds(10));
   child_.reset();
   return status;
-}
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
 }
 
 }  // namespace parkchat::testing

@@ -12,7 +12,8 @@ namespace parkchat::testing {
 
 class ServeProcess {
  public:
-  // `args` after "serve"; listens on `listen` (a free port by default) and logs warnings only.
+  // `args` after "serve"; listens on `listen` (a port of its own choosing by default; for a fixed
+  // one, a ReservedPort's address) and logs warnings only.
   explicit ServeProcess(std::vector<std::string> args, const std::string& listen = "127.0.0.1:0");
   ~ServeProcess();
   ServeProcess(const ServeProcess&) = delete;
@@ -22,6 +23,8 @@ class ServeProcess {
   const std::string& url() const { return url_; }
   int port() const;
   std::string log() const;
+  // False once the process has ended (crashed, or stopped).
+  bool running();
   // Stops with SIGTERM; the exit code.
   int stop();
 
@@ -31,8 +34,5 @@ class ServeProcess {
   std::optional<embedded::ChildProcess> child_;
   std::string url_;
 };
-
-// A loopback port free at the time of asking.
-int free_port();
 
 }  // namespace parkchat::testing

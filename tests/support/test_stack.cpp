@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <stdexcept>
 
 #include "core/store/pg_connection.hpp"
 
@@ -25,7 +26,14 @@ void exec_admin(const std::string& sql) {
   ASSERT_TRUE(result) << sql << ": " << store::describe(result.error());
 }
 
+embedded::PortReservation reserve_or_throw() {
+  auto reserved = embedded::PortReservation::reserve();
+  if (!reserved) throw std::runtime_error(reserved.error().message);
+  return std::move(*reserved);
+}
 }  // namespace
+
+ReservedPort::ReservedPort() : embedded::PortReservation(reserve_or_throw()) {}
 
 void TestStack::SetUp() {
   g_stack = this;

@@ -1,16 +1,25 @@
 #pragma once
 // The real NATS and PostgreSQL of one integration test binary: started once, in a temporary
 // directory, before the first test, and stopped after the last. Each test takes a fresh
-// database of its own, so tests never see each other's rows.
+// database of its own, so tests never see each other's rows. ctest runs the binaries at the
+// same time, so nothing here may be a fixed name or port outside this process.
 
 #include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "core/embedded/host.hpp"
 #include "core/embedded/local_stack.hpp"
 
 namespace parkchat::testing {
+
+// A loopback port this process holds while the object lives (embedded::PortReservation); the
+// test fails at once when none can be had.
+class ReservedPort : public embedded::PortReservation {
+ public:
+  ReservedPort();
+};
 
 class TestStack : public ::testing::Environment {
  public:

@@ -1,5 +1,7 @@
 #include "core/config/settings.hpp"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <map>
 
@@ -27,8 +29,13 @@ class SettingsTest : public ::testing::Test {
     });
   }
 
+  // ctest runs every case as its own process at the same time as the others, so the file is
+  // named after the test and the process: a shared name let one case's TearDown remove the file
+  // another case was about to read.
   std::string write_config(const std::string& text) {
-    path_ = ::testing::TempDir() + "parkchat-settings-test.toml";
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = ::testing::TempDir() + "parkchat-settings-" + info->name() + "-" + std::to_string(::getpid()) +
+            ".toml";
     std::ofstream(path_) << text;
     return path_;
   }
