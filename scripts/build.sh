@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# ccache with paths relative to the checkout: another clone of the same tree (CI's fresh clone)
+# hits the cache too.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DPARKCHAT_WERROR=ON \
   ${PARKCHAT_SANITIZE:+-DPARKCHAT_SANITIZE=$PARKCHAT_SANITIZE} >/dev/null
 if [ $# -gt 0 ]; then
