@@ -183,9 +183,11 @@ void SioServer::drop(EngineSession& engine, const std::string& nsp, std::string_
   if (client == nullptr) return;
   auto it = client->sockets.find(nsp);
   if (it == client->sockets.end()) return;
+  // Looked up before the erase: `nsp` may be the erased entry's own key (on_close passes it).
+  Namespace* ns = find(nsp);
   std::unique_ptr<SioSocket> socket = std::move(it->second);
   client->sockets.erase(it);
-  if (Namespace* ns = find(nsp)) ns->on_disconnect(*socket, reason);
+  if (ns != nullptr) ns->on_disconnect(*socket, reason);
 }
 
 void SioServer::on_close(EngineSession& session, std::string_view reason) {
