@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/command.hpp"
+#include "core/base/redact.hpp"
 #include "core/client/http_client.hpp"
 
 namespace parkchat::cmd {
@@ -47,7 +48,7 @@ void print(const client::ServerUrl& server, const nlohmann::json& stats, const n
   std::cout << "  roles        " << stats.value("roles", "") << "\n";
   if (stats.contains("nats")) {
     std::cout << "  NATS         " << (stats["nats"].value("connected", false) ? "connected " : "DISCONNECTED ")
-              << stats["nats"].value("url", "") << "\n";
+              << redact_credentials(stats["nats"].value("url", "")) << "\n";
   }
   if (stats.contains("gateway")) {
     std::cout << "  connections  " << number_at(stats, "gateway", "connections") << "  users online "

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/base/file_limit.hpp"
+#include "core/base/redact.hpp"
 #include "core/base/uuid.hpp"
 #include "core/base/version.hpp"
 #include "core/bus/async_requester.hpp"
@@ -18,7 +19,6 @@
 #include "core/config/data_dir.hpp"
 #include "core/embedded/local_stack.hpp"
 #include "core/obs/log.hpp"
-#include "core/store/database_url.hpp"
 #include "core/store/database_pool.hpp"
 #include "core/store/migrator.hpp"
 #include "core/obs/metrics.hpp"
@@ -245,7 +245,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
           {"pid", ::getpid()},
           {"roles", running},
           {"uptimeSeconds", std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_at).count()},
-          {"nats", {{"url", nats_url}, {"connected", nats->connected()}}}};
+          {"nats", {{"url", redact_credentials(nats_url)}, {"connected", nats->connected()}}}};
       if (chat_service) stats["service"] = {{"requestsHandled", chat_service->handled()}};
       if (persister) stats["persister"] = {{"stored", persister->stored()}, {"rejected", persister->rejected()}};
       if (notifier) stats["notify"] = {{"pushed", notifier->pushed()}};
@@ -277,7 +277,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     auto server = web::HttpServer::start(http_options, [&](web::HttpRequest request, web::Respond respond) {
       if (engine && engine->serves(request.path)) {
         engine->handle_http(request, std::move(respond));
-      } else if (rest && request.path.rfind(api::kPrefix, 0) == 0) {
+      } else if (rest && api::is_api_path(request.path)) {
         rest->handle(std::move(request), std::move(respond));
       } else if (api::OpsEndpoints::serves(request.path)) {
         ops->handle(request, std::move(respond));
@@ -293,8 +293,8 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
   const bool embedded_nats = stack && stack->nats();
   const bool embedded_pg = stack && stack->postgres();
   out << "parkchat " << kVersion << " serve (pid " << ::getpid() << ")\n"
-      << "  NATS        " << nats_url << (embedded_nats ? "  (embedded, log " + (stack->dir() / "nats.log").string() + ")" : "") << "\n"
-      << "  PostgreSQL  " << store::redact_database_url(database_url)
+      << "  NATS        " << redact_credentials(nats_url) << (embedded_nats ? "  (embedded, log " + (stack->dir() / "nats.log").string() + ")" : "") << "\n"
+      << "  PostgreSQL  " << redact_credentials(database_url)
       << (embedded_pg ? "  (embedded, password in " + (stack->dir() / "pg-password").string() + ")" : "") << "\n"
       << "  schema      " << *migrations << " migration(s) applied\n"
       << "  roles       " << (running.empty() ? "none" : running) << " running\n"
@@ -304,7 +304,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
       << (settings.value(config::Key::jwt_secret) ? "" : "  (secret in " + (data_dir / "jwt-secret").string() + ")")
       << "\n"
       << "ready; Ctrl-C stops" << std::endl;
-  log->info("serve ready nats={} database={}", nats_url, store::redact_database_url(database_url));
+  log->info("serve ready nats={} database={}", redact_credentials(nats_url), redact_credentials(database_url));
 
   wait_for_stop_signal(stop_signals);
   out << "stopping" << std::endl;

@@ -7,6 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/chat/message.hpp"
+#include "core/chat/text.hpp"
+
 namespace parkchat::auth {
 namespace {
 
@@ -70,7 +73,10 @@ Result<Identity> verify_token(std::string_view token, std::string_view secret, M
   auto user = user_of(claims);
   if (!user) return tl::unexpected(refused("token has no user id"));
   Identity identity{*user, ""};
-  if (auto name = claims.find("name"); name != claims.end() && name->is_string()) identity.name = name->get<std::string>();
+  // The platform's name for the user: cleaned, not refused (chat/text.hpp).
+  if (auto name = claims.find("name"); name != claims.end() && name->is_string()) {
+    identity.name = chat::clean_name(name->get<std::string>(), chat::kMaxNameChars);
+  }
   return identity;
 }
 

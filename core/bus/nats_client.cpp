@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "core/base/redact.hpp"
 #include "core/obs/log.hpp"
 
 namespace parkchat::bus {
@@ -139,7 +140,7 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, 
 
   natsConnection* conn = nullptr;
   if (natsStatus s = natsConnection_Connect(&conn, options); s != NATS_OK) {
-    return tl::unexpected(nats_error(s, "cannot connect to NATS at " + url));
+    return tl::unexpected(nats_error(s, "cannot connect to NATS at " + redact_credentials(url)));
   }
   jsCtx* js = nullptr;
   jsOptions js_options;
@@ -149,7 +150,7 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, 
     natsConnection_Destroy(conn);
     return tl::unexpected(nats_error(s, "JetStream context"));
   }
-  return std::unique_ptr<NatsClient>(new NatsClient(conn, js, url));
+  return std::unique_ptr<NatsClient>(new NatsClient(conn, js, redact_credentials(url)));
 }
 
 NatsClient::~NatsClient() {

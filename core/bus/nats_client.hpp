@@ -70,6 +70,7 @@ class NatsClient {
   // Where this connection's unsubscribed subscriptions wait to be freed.
   const std::shared_ptr<SubscriptionReaper>& reaper() const { return reaper_; }
   jsCtx* jetstream() const { return js_; }
+  // The server URL for messages: credentials redacted.
   const std::string& url() const { return url_; }
   bool connected() const;
 

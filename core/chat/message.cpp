@@ -2,6 +2,7 @@
 
 #include "core/base/utf8.hpp"
 #include "core/base/uuid.hpp"
+#include "core/chat/text.hpp"
 #include "core/proto/fields.hpp"
 
 namespace parkchat::chat {
@@ -42,16 +43,13 @@ Result<void> validate_client_content(MessageType type, std::string_view content)
       return fail(Errc::validation, "SYSTEM messages are written by the server only");
     case MessageType::text:
       if (trim_space(content).empty()) return fail(Errc::validation, "content is empty");
-      if (*length > kMaxContentChars) {
-        return fail(Errc::validation, "content has " + std::to_string(*length) + " characters; at most " +
-                                          std::to_string(kMaxContentChars) + " are allowed");
-      }
-      return {};
+      return check_stored_text("content", content, kMaxContentChars);
     case MessageType::image: {
       bool scheme = content.rfind("https://", 0) == 0 || content.rfind("http://", 0) == 0;
       std::string_view rest = content.substr(content.find("//") == std::string_view::npos ? 0 : content.find("//") + 2);
       bool has_host = !rest.empty() && rest.front() != '/';
-      bool no_space = content.find_first_of(" \t\r\n") == std::string_view::npos;
+      bool no_space = content.find_first_of(" \t\r\n") == std::string_view::npos &&
+                      check_stored_text("content", content, kMaxImageUrlChars).has_value();
       if (!scheme || !has_host || !no_space || *length > kMaxImageUrlChars) {
         return fail(Errc::validation, "IMAGE content must be an http(s) URL of at most 2048 characters");
       }
@@ -84,8 +82,13 @@ Result<Message> message_from_json(const nlohmann::json& json) {
   if (!micros) return fail(Errc::validation, "createdAt must be an ISO 8601 timestamp");
   if (*type != MessageType::system) {
     if (auto valid = validate_client_content(*type, *content); !valid) return tl::unexpected(valid.error());
-  } else if (!utf8_length(*content) || content->empty() || *utf8_length(*content) > kMaxContentChars) {
-    return fail(Errc::validation, "SYSTEM content must be 1 to 4000 characters of UTF-8");
+  } else if (content->empty()) {
+    return fail(Errc::validation, "SYSTEM content is empty");
+  } else if (auto valid = check_stored_text("SYSTEM content", *content, kMaxContentChars); !valid) {
+    return tl::unexpected(valid.error());
+  }
+  if (*name) {
+    if (auto valid = check_stored_text("senderName", **name, kMaxNameChars); !valid) return tl::unexpected(valid.error());
   }
   m.id = *id;
   m.room_id = *room;

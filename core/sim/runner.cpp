@@ -311,10 +311,11 @@ class Run {
     if (scenario().typing_share > 0 && std::uniform_real_distribution<double>(0, 1)(random_) < scenario().typing_share) {
       c.socket->emit("typing", {{"roomId", room.id}, {"isTyping", true}});
     }
-    // One sender's order holds per channel; a client switching between the socket and REST waits
-    // for its sends in flight first, as a real client falling back to REST does.
+    // The socket keeps one sender's order (one stream, one gateway); REST does not: each request
+    // has its own connection, and two in flight at once may be stored in either order. So a REST
+    // send, like a switch of channel, waits for the sends in flight, as a real client does.
     const bool use_rest = scenario().rest_share > 0 && std::uniform_real_distribution<double>(0, 1)(random_) < scenario().rest_share;
-    if (c.in_flight > 0 && use_rest != c.last_rest) return schedule_send(c);
+    if (c.in_flight > 0 && (use_rest || c.last_rest)) return schedule_send(c);
     c.last_rest = use_rest;
     ++c.in_flight;
     const std::uint64_t seq = ++c.seq;

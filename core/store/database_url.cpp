@@ -68,10 +68,4 @@ Result<DatabaseEndpoint> parse_database_url(const std::string& url) {
   return endpoint;
 }
 
-std::string redact_database_url(const std::string& url) {
-  auto parsed = parse_database_url(url);
-  if (!parsed) return "<invalid database URL>";
-  return parsed->scrub(url);
-}
-
 }  // namespace parkchat::store

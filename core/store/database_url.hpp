@@ -24,7 +24,4 @@ struct DatabaseEndpoint {
 // Fails with a VALIDATION error that quotes libpq's reason, with any password removed.
 Result<DatabaseEndpoint> parse_database_url(const std::string& url);
 
-// The URL with its password replaced by "***", for printing.
-std::string redact_database_url(const std::string& url);
-
 }  // namespace parkchat::store

@@ -37,6 +37,11 @@ ServiceCall call(std::string route, std::string subject, nlohmann::json payload,
 
 }  // namespace
 
+bool is_api_path(std::string_view path) {
+  const std::string_view prefix(kPrefix);
+  return path.substr(0, prefix.size()) == prefix && (path.size() == prefix.size() || path[prefix.size()] == '/');
+}
+
 Result<ServiceCall> route(const std::string& method, const std::string& path, const std::string& query,
                           const nlohmann::json& body, const auth::Identity& caller) {
   const auto s = segments(path);
@@ -81,8 +86,9 @@ Result<ServiceCall> route(const std::string& method, const std::string& path, co
       nlohmann::json payload = with_user(room);
       const auto q = web::parse_query(query);
       if (auto limit = q.find("limit"); limit != q.end()) {
-        if (limit->second.empty() || limit->second.size() > 6 ||
-            limit->second.find_first_not_of("0123456789") != std::string::npos) {
+        if (limit->second.empty() || limit->second.size() > 3 ||
+            limit->second.find_first_not_of("0123456789") != std::string::npos || std::stoi(limit->second) < 1 ||
+            std::stoi(limit->second) > 100) {
           return fail(Errc::validation, "limit must be a number from 1 to 100");
         }
         payload["limit"] = std::stoi(limit->second);

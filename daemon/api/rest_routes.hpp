@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,9 @@
 namespace parkchat::api {
 
 inline constexpr const char* kPrefix = "/api/user/chat";
+
+// Whether `path` is the REST API's: kPrefix itself or below it (`/api/user/chatrooms` is not).
+bool is_api_path(std::string_view path);
 
 struct ServiceCall {
   std::string route;    // for metrics, e.g. "GET /rooms/:id"

@@ -267,8 +267,10 @@ void ChatService::dispatch(Handler handler, bus::MsgPtr msg) {
     Outcome outcome = handler(Context{conn, nats_}, payload);
     nlohmann::json reply = outcome.reply ? proto::ok_envelope(std::move(*outcome.reply)) : proto::error_envelope(outcome.reply.error());
     if (outcome.duplicate) reply["duplicate"] = *outcome.duplicate;
-    nats_.respond(shared.get(), reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    // Published before the reply: once a sender has its answer, its next message (by any path)
+    // must not reach the room first (CONTRACT §7.3). JetStream's ack means NATS has routed it.
     publish_messages(outcome);
+    nats_.respond(shared.get(), reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     if (outcome.members) {
       const std::string subject = chat::members_subject((*outcome.members)["roomId"].get<std::string>());
       if (auto published = nats_.publish(subject, outcome.members->dump()); !published) {

@@ -5,6 +5,7 @@
 #include "core/base/utf8.hpp"
 #include "core/base/uuid.hpp"
 #include "core/chat/room.hpp"
+#include "core/chat/text.hpp"
 #include "core/proto/fields.hpp"
 
 namespace parkchat::service {
@@ -27,9 +28,7 @@ Result<std::vector<store::NewMember>> with_names(const std::vector<std::int64_t>
     } else if (names != nullptr && !names->is_array() && !names->is_object()) {
       return fail(Errc::validation, std::string(field) + " must be an array or an object");
     }
-    if (!utf8_length(name) || *utf8_length(name) > chat::kMaxNameChars) {
-      return fail(Errc::validation, std::string(field) + " must be UTF-8 names of at most 100 characters");
-    }
+    if (auto valid = chat::check_stored_text(field, name, chat::kMaxNameChars); !valid) return tl::unexpected(valid.error());
     out.push_back({ids[i], name});
   }
   return out;
@@ -61,8 +60,8 @@ Result<store::CreateRoom> create_room_request(const nlohmann::json& payload) {
 
   auto name = proto::optional_string(payload, {"name"});
   if (!name) return tl::unexpected(name.error());
-  if (*name && (!utf8_length(**name) || *utf8_length(**name) > chat::kMaxNameChars)) {
-    return fail(Errc::validation, "name must be UTF-8 of at most 100 characters");
+  if (*name) {
+    if (auto valid = chat::check_stored_text("name", **name, chat::kMaxNameChars); !valid) return tl::unexpected(valid.error());
   }
   request.name = *name;
 
@@ -77,6 +76,11 @@ Result<store::CreateRoom> create_room_request(const nlohmann::json& payload) {
   if (!creator) return tl::unexpected(creator.error());
   auto creator_name = proto::optional_string(payload, {"userName", "user_name"});
   if (!creator_name) return tl::unexpected(creator_name.error());
+  if (*creator_name) {
+    if (auto valid = chat::check_stored_text("userName", **creator_name, chat::kMaxNameChars); !valid) {
+      return tl::unexpected(valid.error());
+    }
+  }
   if (*creator) {
     if (**creator <= 0) return fail(Errc::validation, "userId must be a positive integer");
     request.creator = {**creator, creator_name->value_or("")};
@@ -175,6 +179,9 @@ Result<BookingEvent> booking_event(const nlohmann::json& payload) {
   if (!booking) return tl::unexpected(booking.error());
   auto name = proto::optional_string(payload, {"name"});
   if (!name) return tl::unexpected(name.error());
+  if (*name) {
+    if (auto valid = chat::check_stored_text("name", **name, chat::kMaxNameChars); !valid) return tl::unexpected(valid.error());
+  }
   const nlohmann::json* participants = proto::find(payload, {"participants"});
   if (participants != nullptr && !participants->is_array()) {
     return fail(Errc::validation, "participants must be an array of {userId, userName}");
@@ -185,6 +192,11 @@ Result<BookingEvent> booking_event(const nlohmann::json& payload) {
       if (!id) return tl::unexpected(id.error());
       auto user_name = proto::optional_string(p, {"userName", "user_name"});
       if (!user_name) return tl::unexpected(user_name.error());
+      if (*user_name) {
+        if (auto valid = chat::check_stored_text("userName", **user_name, chat::kMaxNameChars); !valid) {
+          return tl::unexpected(valid.error());
+        }
+      }
       event.participants.push_back({*id, user_name->value_or("")});
     }
   }

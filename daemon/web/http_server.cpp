@@ -8,6 +8,7 @@
 #include <websocketpp/server.hpp>
 
 #include "core/obs/log.hpp"
+#include "core/proto/envelope.hpp"
 
 namespace parkchat::web {
 namespace {
@@ -131,6 +132,18 @@ struct HttpServer::Impl {
     Server::connection_ptr con = server.get_con_from_hdl(hdl, ec);
     if (ec) return;
     HttpRequest r = request_of(con);
+
+    // websocketpp reads no chunked body: it would reach the handler as an empty one. Say so
+    // instead of answering a request other than the one sent.
+    if (!r.header("transfer-encoding").empty()) {
+      con->set_status(websocketpp::http::status_code::length_required);
+      con->replace_header("Content-Type", "application/json");
+      con->replace_header("Connection", "close");
+      con->set_body(proto::error_envelope({Errc::validation, "request bodies must come with Content-Length; "
+                                                             "Transfer-Encoding is not supported"})
+                        .dump());
+      return;
+    }
 
     con->defer_http_response();
     // The answer may come from a nats.c thread: it is posted back to the Asio thread, which

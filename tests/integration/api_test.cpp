@@ -17,6 +17,7 @@
 #include "core/embedded/nats_server.hpp"
 #include "daemon/api/rest_routes.hpp"
 #include "tests/support/api_harness.hpp"
+#include "tests/support/serve_process.hpp"
 
 namespace parkchat::testing {
 namespace {
@@ -160,6 +161,117 @@ TEST_F(ApiTest, BadInputIsAValidationError) {
   EXPECT_EQ(huge.status, 413);
   EXPECT_EQ(huge.code(), "PAYLOAD_TOO_LARGE");
   EXPECT_EQ(api_.api("GET", "/nowhere", 1).status, 404);
+}
+
+// Sends `request` as raw bytes and returns the status line of the answer.
+std::string raw_status_line(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<unsigned short>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "no connection";
+  (void)::write(fd, request.data(), request.size());
+  std::string answer;
+  char buffer[1024];
+  pollfd p{fd, POLLIN, 0};
+  while (answer.find("\r\n") == std::string::npos && ::poll(&p, 1, 5000) == 1) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    answer.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return answer.substr(0, answer.find("\r\n"));
+}
+
+// What a hostile client sent and got 201 or 500 for: each refused with a code, and a bystander
+// in another room who keeps chatting loses nothing.
+TEST_F(ApiTest, HostileInputIsRefusedWithACode) {
+  const std::string room = group();
+  auto bystander_room = api_.api("POST", "/rooms", 7, R"({"type":"GROUP","name":"bystanders","participant_ids":[8]})");
+  ASSERT_EQ(bystander_room.status, 201);
+  const std::string other = bystander_room.json()["data"]["id"];
+  int bystander_sent = 0;
+  auto bystander_says = [&] {
+    auto r = api_.api("POST", "/rooms/" + other + "/messages", 7, R"({"content":"still here )" +
+                                                                        std::to_string(bystander_sent) + R"("})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    ++bystander_sent;
+  };
+  auto expect_validation = [&](const HttpResult& r, const char* what) {
+    EXPECT_EQ(r.status, 400) << what << ": " << r.body;
+    EXPECT_EQ(r.code(), "VALIDATION") << what;
+    bystander_says();
+  };
+
+  // NUL and the other C0 controls: PostgreSQL cannot store a NUL, so nothing may acknowledge one.
+  expect_validation(api_.api("POST", "/rooms/" + room + "/messages", 1, R"({"content":"a\u0000b"})"), "NUL content");
+  expect_validation(api_.api("POST", "/rooms/" + room + "/messages", 1, R"({"content":"bell\u0007"})"), "BEL content");
+  expect_validation(api_.api("POST", "/rooms", 1, R"({"type":"GROUP","name":"a\u0000b","participant_ids":[2]})"),
+                    "NUL room name");
+  expect_validation(api_.api("POST", "/rooms", 1,
+                             R"({"type":"GROUP","name":"ok","participant_ids":[2],"member_names":["K\u0000m"]})"),
+                    "NUL member name");
+  expect_validation(api_.api("POST", "/rooms", 1,
+                             R"({"type":"GROUP","name":")" + std::string(101, 'n') + R"(","participant_ids":[2]})"),
+                    "a room name of 101 characters");
+  auto tabs = api_.api("POST", "/rooms/" + room + "/messages", 1, R"({"content":"tee\ttime\r\nat 7 \u200f"})");
+  EXPECT_EQ(tabs.status, 201) << tabs.body;
+
+  // Out-of-range cursors and limits.
+  const std::string messages = "/rooms/" + room + "/messages";
+  expect_validation(api_.api("GET", messages + "?cursor=9999999999999999999_" + new_uuid(), 1), "cursor past 9999");
+  expect_validation(api_.api("GET", messages + "?limit=0", 1), "limit 0");
+  expect_validation(api_.api("GET", messages + "?limit=101", 1), "limit 101");
+  EXPECT_EQ(api_.api("GET", messages + "?limit=100", 1).status, 200);
+
+  // Exact routing: the prefix is /api/user/chat/, not any path that starts with its letters.
+  auto near_miss = http_request(api_.port(), "GET", "/api/user/chatrooms", "",
+                                {{"Authorization", "Bearer " + ApiHarness::token(1)}});
+  EXPECT_EQ(near_miss.status, 404) << near_miss.body;
+  EXPECT_EQ(near_miss.code(), "NOT_FOUND");
+
+  // A chunked body, which websocketpp would read as empty: 411.
+  const std::string chunked = "POST /api/user/chat/rooms/" + room + "/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Authorization: Bearer " + ApiHarness::token(1) + "\r\n"
+                              "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "12\r\n{\"content\":\"hi!\"}\r\n0\r\n\r\n";
+  EXPECT_EQ(raw_status_line(api_.port(), chunked).substr(0, 12), "HTTP/1.1 411");
+  bystander_says();
+
+  // A token's name is the platform's: cleaned and cut to 100 characters, never a 500.
+  const std::string long_name = ApiHarness::token(9, "Pa\x01rk" + std::string(5000, 'x'));
+  auto created = http_request(api_.port(), "POST", "/api/user/chat/rooms",
+                              R"({"type":"GROUP","name":"long names","participant_ids":[2]})",
+                              {{"Authorization", "Bearer " + long_name}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string named = created.json()["data"]["id"];
+  auto members = created.json()["data"]["members"];
+  bool found = false;
+  for (const auto& m : members) {
+    if (m.value("userId", 0) == 9) {
+      EXPECT_EQ(m.value("userName", ""), "Park" + std::string(96, 'x'));
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found) << created.body;
+  auto left = http_request(api_.port(), "DELETE", "/api/user/chat/rooms/" + named + "/leave", "",
+                           {{"Authorization", "Bearer " + long_name}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(left.status, 200) << left.body;
+
+  // Nothing stored for the refused, everything for the bystander.
+  auto history = api_.api("GET", messages + "?limit=100", 1);
+  ASSERT_EQ(history.status, 200);
+  const auto history_json = history.json();
+  for (const auto& m : history_json["data"]["messages"]) {
+    EXPECT_EQ(m.value("content", "").find('\0'), std::string::npos);
+  }
+  auto theirs = api_.api("GET", "/rooms/" + other + "/messages?limit=100", 8);
+  ASSERT_EQ(theirs.status, 200) << theirs.body;
+  int kept = 0;
+  const auto theirs_json = theirs.json();
+  for (const auto& m : theirs_json["data"]["messages"]) kept += m.value("content", "").rfind("still here ", 0) == 0;
+  EXPECT_EQ(kept, bystander_sent) << theirs.body;
 }
 
 TEST_F(ApiTest, ARoomOfOthersIsNotFoundOnEveryRoomRoute) {
@@ -308,6 +420,28 @@ TEST(ApiNatsTest, NatsDownIs503AtOnceAndTheApiReconnectsByItself) {
   restarted = std::move(*again);
   ASSERT_TRUE(eventually([&] { return api.chat().nats().connected(); }, std::chrono::seconds(30)));
   EXPECT_TRUE(eventually([&] { return api.api("GET", "/rooms", 1).status == 200; }, std::chrono::seconds(10)));
+}
+
+// Credentials in the NATS URL (a server without auth takes any) and the database URL appear
+// nowhere: not in the banner, the log, /stats or /readyz.
+TEST(ApiRedactionTest, NoPasswordInAnyOutput) {
+  ScratchDatabase db;
+  std::string nats = TestStack::get().nats_url();
+  nats.insert(nats.find("://") + 3, "kim:n4tspassw0rd@");
+  ServeProcess serve({"--nats-url", nats, "--database-url", db.url(),
+                      "--jwt-secret", "redaction-test-secret", "--log-level", "info"});
+  ASSERT_FALSE(serve.url().empty()) << serve.log();
+  const std::string db_password = db.url().substr(db.url().find(':', 13) + 1, db.url().find('@') - db.url().find(':', 13) - 1);
+  ASSERT_FALSE(db_password.empty());
+  auto stats = http_request(serve.port(), "GET", "/stats");
+  auto ready = http_request(serve.port(), "GET", "/readyz");
+  for (const auto& [where, text] : std::vector<std::pair<std::string, std::string>>{
+           {"banner", serve.banner()}, {"log", serve.log()}, {"/stats", stats.body}, {"/readyz", ready.body}}) {
+    EXPECT_EQ(text.find("n4tspassw0rd"), std::string::npos) << where << ": " << text;
+    EXPECT_EQ(text.find(db_password), std::string::npos) << where << ": " << text;
+  }
+  EXPECT_NE(stats.body.find("kim:***@"), std::string::npos) << stats.body;
+  EXPECT_NE(serve.banner().find("kim:***@"), std::string::npos) << serve.banner();
 }
 
 TEST(ApiTimeoutTest, ASilentClientIsDroppedAfterTheTimeout) {

@@ -23,7 +23,7 @@ void ApiHarness::set_up(std::chrono::milliseconds request_timeout, std::chrono::
   options.port = 0;
   options.request_timeout = request_timeout;
   auto server = web::HttpServer::start(options, [this](web::HttpRequest request, web::Respond respond) {
-    if (request.path.rfind(api::kPrefix, 0) == 0) {
+    if (api::is_api_path(request.path)) {
       rest_->handle(std::move(request), std::move(respond));
     } else if (api::OpsEndpoints::serves(request.path)) {
       ops_->handle(request, std::move(respond));

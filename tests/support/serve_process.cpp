@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <regex>
 
 #include <gtest/gtest.h>
@@ -12,10 +13,12 @@ namespace parkchat::testing {
 
 ServeProcess::ServeProcess(std::vector<std::string> args, const std::string& listen) {
   args.insert(args.begin(), "serve");
-  args.insert(args.end(), {"--listen", listen, "--log-level", "warn"});
+  args.insert(args.end(), {"--listen", listen});
+  if (std::find(args.begin(), args.end(), "--log-level") == args.end()) args.insert(args.end(), {"--log-level", "warn"});
   log_path_ = (dir_.path() / "serve.log").string();
   child_.emplace(start_parkchat(args, log_path_));
-  const std::string out = read_until(child_->stdout_fd(), "ready", std::chrono::seconds(60));
+  banner_ = read_until(child_->stdout_fd(), "ready", std::chrono::seconds(60));
+  const std::string& out = banner_;
   std::smatch match;
   if (!std::regex_search(out, match, std::regex("listening +(http://[0-9.]+:[0-9]+)"))) {
     ADD_FAILURE() << "serve did not start; stdout:\n" << out << "\nlog:\n" << log();

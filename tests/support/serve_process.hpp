@@ -13,7 +13,7 @@ namespace parkchat::testing {
 class ServeProcess {
  public:
   // `args` after "serve"; listens on `listen` (a port of its own choosing by default; for a fixed
-  // one, a ReservedPort's address) and logs warnings only.
+  // one, a ReservedPort's address) and logs warnings only, unless `args` set --log-level.
   explicit ServeProcess(std::vector<std::string> args, const std::string& listen = "127.0.0.1:0");
   ~ServeProcess();
   ServeProcess(const ServeProcess&) = delete;
@@ -23,6 +23,8 @@ class ServeProcess {
   const std::string& url() const { return url_; }
   int port() const;
   std::string log() const;
+  // What serve printed on stdout up to "ready": the banner.
+  const std::string& banner() const { return banner_; }
   // False once the process has ended (crashed, or stopped).
   bool running();
   // Stops with SIGTERM; the exit code.
@@ -33,6 +35,7 @@ class ServeProcess {
   std::string log_path_;
   std::optional<embedded::ChildProcess> child_;
   std::string url_;
+  std::string banner_;
 };
 
 }  // namespace parkchat::testing

@@ -18,9 +18,18 @@ TEST(CursorTest, RoundTrips) {
 
 TEST(CursorTest, RefusesWhatItDidNotMake) {
   for (const char* bad : {"", "_", "123", "abc_0b7c1a52-3f1d-4e7a-9c55-8d2e1f0a9b31", "123_nope",
-                          "99999999999999999999_0b7c1a52-3f1d-4e7a-9c55-8d2e1f0a9b31"}) {
+                          "99999999999999999999_0b7c1a52-3f1d-4e7a-9c55-8d2e1f0a9b31",
+                          // 19 digits overflowed a 64-bit count before; past year 9999 PostgreSQL
+                          // refused it with a 500.
+                          "9999999999999999999_0b7c1a52-3f1d-4e7a-9c55-8d2e1f0a9b31",
+                          "253402300800000000_0b7c1a52-3f1d-4e7a-9c55-8d2e1f0a9b31"}) {
     EXPECT_FALSE(decode_cursor(bad)) << bad;
   }
+}
+
+TEST(CursorTest, TakesTheLatestTimeAMessageCanHave) {
+  EXPECT_TRUE(decode_cursor("253402300799999999_0b7c1a52-3f1d-4e7a-9c55-8d2e1f0a9b31"));
+  EXPECT_TRUE(decode_cursor("0_0b7c1a52-3f1d-4e7a-9c55-8d2e1f0a9b31"));
 }
 
 TEST(RoomTest, SubjectsFollowTheContract) {
