@@ -194,7 +194,10 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     chat_service = std::make_unique<service::ChatService>(*nats, *pool);
     if (auto started = chat_service->start(); !started) return fatal("service: " + started.error().message);
     role_stops.push([&] { chat_service->stop(); });
-    persister = std::make_unique<service::MessagePersister>(*nats, database_url, service::PersisterOptions{});
+    service::PersisterOptions persister_options;
+    persister_options.dead_lettered =
+        &metrics.counter("parkchat_messages_dead_lettered_total", "Messages the persister sent to CHAT_DEADLETTER");
+    persister = std::make_unique<service::MessagePersister>(*nats, database_url, persister_options);
     if (auto started = persister->start(); !started) return fatal("persister: " + started.error().message);
     role_stops.push([&] { persister->stop(); });
   }
@@ -247,7 +250,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
           {"uptimeSeconds", std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_at).count()},
           {"nats", {{"url", redact_credentials(nats_url)}, {"connected", nats->connected()}}}};
       if (chat_service) stats["service"] = {{"requestsHandled", chat_service->handled()}};
-      if (persister) stats["persister"] = {{"stored", persister->stored()}, {"rejected", persister->rejected()}};
+      if (persister) stats["persister"] = {{"stored", persister->stored()}, {"deadLettered", persister->dead_lettered()}};
       if (notifier) stats["notify"] = {{"pushed", notifier->pushed()}};
       if (chat_gateway) {
         const auto& c = chat_gateway->counters();

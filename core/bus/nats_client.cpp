@@ -181,13 +181,20 @@ Result<void> NatsClient::publish(const std::string& subject, std::string_view da
   return {};
 }
 
-Result<bool> NatsClient::publish_durable(const std::string& subject, std::string_view data, const std::string& msg_id) {
+Result<bool> NatsClient::publish_durable(const std::string& subject, std::string_view data, const std::string& msg_id,
+                                        const Headers& headers) {
   jsPubOptions options;
   jsPubOptions_Init(&options);
-  options.MsgId = msg_id.c_str();
+  if (!msg_id.empty()) options.MsgId = msg_id.c_str();
+  natsMsg* msg = nullptr;
+  natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+  for (const auto& [name, value] : headers) {
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, name.c_str(), value.c_str());
+  }
   jsPubAck* ack = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_Publish(&ack, js_, subject.c_str(), data.data(), static_cast<int>(data.size()), &options, &code);
+  if (s == NATS_OK) s = js_PublishMsg(&ack, js_, msg, &options, &code);
+  natsMsg_Destroy(msg);
   if (s != NATS_OK) {
     return tl::unexpected(nats_error(s, "JetStream publish to " + subject + " (code " + std::to_string(code) + ")"));
   }

@@ -77,7 +77,8 @@ class NatsClient {
   Result<void> publish(const std::string& subject, std::string_view data, const Headers& headers = {});
   // Publishes to JetStream with Nats-Msg-Id = msg_id and waits for the stream's ack. Returns
   // true when the stream had already seen that id (a duplicate, not stored twice).
-  Result<bool> publish_durable(const std::string& subject, std::string_view data, const std::string& msg_id);
+  Result<bool> publish_durable(const std::string& subject, std::string_view data, const std::string& msg_id,
+                               const Headers& headers = {});
   // Request/reply. No responders or NATS down: UNAVAILABLE at once; no reply in time: UNAVAILABLE.
   Result<std::string> request(const std::string& subject, std::string_view data, std::chrono::milliseconds timeout);
   // Subscribes (in queue group `queue` unless empty); `handler` runs on a nats.c thread.

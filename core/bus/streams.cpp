@@ -51,6 +51,7 @@ Result<void> ensure_streams(NatsClient& nats) {
       {kMessagesStream, {"chat.room.*.message", "chat.dm.*.message"}, 30 * 24 * 3600 * kSecond, js_FileStorage},
       {kPresenceStream, {"chat.user.*.presence"}, 5 * 60 * kSecond, js_MemoryStorage},
       {kTypingStream, {"chat.room.*.typing"}, 10 * kSecond, js_MemoryStorage},
+      {kDeadLetterStream, {"chat.deadletter.>"}, 30 * 24 * 3600 * kSecond, js_FileStorage},
   };
   for (const StreamSpec& spec : specs) {
     if (auto r = ensure_stream(nats, spec); !r) return r;
@@ -60,7 +61,7 @@ Result<void> ensure_streams(NatsClient& nats) {
 
 Result<std::vector<StreamReport>> report_streams(NatsClient& nats) {
   std::vector<StreamReport> reports;
-  for (const char* stream : {kMessagesStream, kPresenceStream, kTypingStream}) {
+  for (const char* stream : {kMessagesStream, kPresenceStream, kTypingStream, kDeadLetterStream}) {
     jsStreamInfo* info = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
     natsStatus s = js_GetStreamInfo(&info, nats.jetstream(), stream, nullptr, &code);

@@ -13,8 +13,12 @@ namespace parkchat::bus {
 inline constexpr const char* kMessagesStream = "CHAT_MESSAGES";
 inline constexpr const char* kPresenceStream = "CHAT_PRESENCE";
 inline constexpr const char* kTypingStream = "CHAT_TYPING";
+// Messages the persister could never store (data PostgreSQL refuses, rooms that do not exist),
+// kept 30 days with the reason in the Parkchat-Deadletter-Reason header.
+inline constexpr const char* kDeadLetterStream = "CHAT_DEADLETTER";
+inline constexpr const char* kDeadLetterReasonHeader = "Parkchat-Deadletter-Reason";
 
-// Creates CHAT_MESSAGES, CHAT_PRESENCE and CHAT_TYPING, or brings their subjects, max age and
+// Creates CHAT_MESSAGES, CHAT_PRESENCE, CHAT_TYPING and CHAT_DEADLETTER, or brings their subjects, max age and
 // storage up to date.
 Result<void> ensure_streams(NatsClient& nats);
 

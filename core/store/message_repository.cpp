@@ -115,42 +115,4 @@ Result<UnreadCounts> MessageRepository::unread(std::int64_t user) {
   return counts;
 }
 
-Result<BatchOutcome> MessageRepository::insert_batch(const std::string& messages_json) {
-  // The first row carries the count of messages dropped for unknown rooms; every other row is
-  // one newly inserted message (duplicates insert nothing and return nothing).
-  pqxx::result rows = tx_.exec_params(
-      "WITH batch AS ("
-      "  SELECT * FROM json_to_recordset($1::json) AS x(id uuid, \"roomId\" uuid, \"senderId\" bigint, "
-      "    \"senderName\" text, content text, type text, \"createdAt\" timestamptz)), "
-      "known AS (SELECT b.* FROM batch b WHERE EXISTS (SELECT 1 FROM chat_rooms r WHERE r.id = b.\"roomId\")), "
-      "ins AS ("
-      "  INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
-      "  SELECT id, \"roomId\", \"senderId\", COALESCE(\"senderName\", ''), content, type, \"createdAt\" FROM known "
-      "  ON CONFLICT (id) DO NOTHING RETURNING created_at) "
-      "SELECT true, (SELECT count(*) FROM batch) - (SELECT count(*) FROM known) "
-      "UNION ALL SELECT false, " PARKCHAT_MICROS("created_at") " FROM ins",
-      messages_json);
-  BatchOutcome outcome;
-  for (const auto& row : rows) {
-    if (row[0].as<bool>()) {
-      outcome.unknown_room = row[1].as<std::int64_t>();
-    } else {
-      outcome.inserted_created.push_back(row[1].as<std::int64_t>());
-    }
-  }
-  outcome.inserted = static_cast<std::int64_t>(outcome.inserted_created.size());
-  return outcome;
-}
-
-Result<void> MessageRepository::bump_rooms(const std::string& newest_json) {
-  tx_.exec_params(
-      "WITH newest AS (SELECT key::uuid AS id, value::timestamptz AS at FROM json_each_text($1::json)), "
-      "locked AS (SELECT r.id FROM chat_rooms r JOIN newest n ON n.id = r.id "
-      "  WHERE r.updated_at < n.at ORDER BY r.id FOR NO KEY UPDATE OF r) "
-      "UPDATE chat_rooms r SET updated_at = GREATEST(r.updated_at, n.at) FROM newest n, locked l "
-      "WHERE r.id = n.id AND l.id = r.id",
-      newest_json);
-  return {};
-}
-
 }  // namespace parkchat::store

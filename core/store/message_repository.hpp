@@ -1,7 +1,7 @@
 #pragma once
-// Messages and read positions in PostgreSQL: idempotent saves, cursor-paged history, read marks,
-// unread counts, and the batched insert that persists what JetStream delivers. Works inside a
-// transaction it is given; one instance per transaction.
+// Messages and read positions in PostgreSQL: idempotent saves, cursor-paged history, read marks
+// and unread counts (the batched insert of JetStream's deliveries: message_batches.hpp). Works
+// inside a transaction it is given; one instance per transaction.
 
 #include <cstdint>
 #include <optional>
@@ -38,11 +38,6 @@ struct UnreadCounts {
   std::vector<std::pair<std::string, std::int64_t>> rooms;
 };
 
-struct BatchOutcome {
-  std::int64_t inserted = 0;            // new rows
-  std::int64_t unknown_room = 0;        // dropped: their room does not exist
-  std::vector<Micros> inserted_created;  // createdAt of each new row
-};
 
 class MessageRepository {
  public:
@@ -61,13 +56,6 @@ class MessageRepository {
   Result<std::int64_t> mark_read(const std::string& room_id, std::int64_t user, const std::string& message_id);
   // Unread counts of every room the user is in, and their total.
   Result<UnreadCounts> unread(std::int64_t user);
-  // Inserts a JSON array of messages (as published on CHAT_MESSAGES) in one statement:
-  // duplicates ignored, messages of unknown rooms dropped. Takes no room locks, so that several
-  // writers insert in parallel.
-  Result<BatchOutcome> insert_batch(const std::string& messages_json);
-  // Moves each room's updated_at forward to its newest message in `newest` ({roomId:
-  // createdAt}); rooms are locked in id order, so concurrent writers cannot deadlock.
-  Result<void> bump_rooms(const std::string& newest_json);
 
  private:
   pqxx::work& tx_;

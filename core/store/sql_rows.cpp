@@ -58,8 +58,20 @@ Error database_error(const std::exception& e) {
     return Error{Errc::unavailable, "database unavailable"};
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
-    obs::logger("store")->error("sql failed sqlstate={} err={}", sql->sqlstate(), sql->what());
-    return Error{Errc::internal, "database error (SQLSTATE " + sql->sqlstate() + ")"};
+    const std::string& state = sql->sqlstate();
+    // Classes 22 (data exception) and 23 (integrity constraint violation): the data was refused,
+    // the database is fine. Whoever sent it can be told; a batch can be split to find it.
+    if (state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0) {
+      // PostgreSQL's DETAIL quotes the row, which is users' text: it stays out of logs and headers.
+      std::string what = sql->what();
+      what = what.substr(0, what.find("DETAIL:"));
+      if (what.rfind("ERROR:", 0) == 0) what = what.substr(6);
+      while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+      while (!what.empty() && what.front() == ' ') what.erase(0, 1);
+      return Error{Errc::validation, "the database refused the data (SQLSTATE " + state + "): " + what};
+    }
+    obs::logger("store")->error("sql failed sqlstate={} err={}", state, sql->what());
+    return Error{Errc::internal, "database error (SQLSTATE " + state + ")"};
   }
   obs::logger("store")->error("database failed err={}", e.what());
   return Error{Errc::internal, "database error"};

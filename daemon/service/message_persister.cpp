@@ -3,14 +3,10 @@
 #include <map>
 #include <set>
 
-#include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
-
-#include "core/chat/message.hpp"
+#include "core/bus/streams.hpp"
 #include "core/obs/log.hpp"
-#include "core/store/message_repository.hpp"
-#include "core/store/sql_rows.hpp"
 #include "core/proto/bounded_json.hpp"
+#include "core/store/message_batches.hpp"
 
 namespace parkchat::service {
 namespace {
@@ -51,25 +47,25 @@ void MessagePersister::wait_before_retry(std::chrono::milliseconds delay) {
 void MessagePersister::fetch_loop() {
   auto log = obs::logger("service");
   while (!stopping_) {
-    auto batch = consumer_->fetch(options_.batch, kFetchWait);
-    if (!batch) {
-      log->warn("fetch from {} failed err={}", bus::kMessagesStream, batch.error().message);
+    auto fetched = consumer_->fetch(options_.batch, kFetchWait);
+    if (!fetched) {
+      log->warn("fetch from {} failed err={}", bus::kMessagesStream, fetched.error().message);
       wait_before_retry(kRetryDelay);
       continue;
     }
-    if (batch->empty()) continue;
-    Prepared prepared = prepare(std::move(*batch));
-    if (prepared.messages.empty()) continue;
+    if (fetched->empty()) continue;
+    Batch batch = prepare(std::move(*fetched));
+    if (batch.empty()) continue;
     std::unique_lock lock(mutex_);
     wake_.wait(lock, [&] { return stopping_ || queue_.size() < kQueuedBatches; });
-    queue_.push_back(std::move(prepared));
+    queue_.push_back(std::move(batch));
     wake_.notify_all();
   }
 }
 
 void MessagePersister::write_loop() {
   for (;;) {
-    Prepared batch;
+    Batch batch;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -81,65 +77,123 @@ void MessagePersister::write_loop() {
     }
     if (!write(batch)) {
       deferred_.fetch_add(1, std::memory_order_relaxed);
-      for (auto& msg : batch.messages) bus::nak(msg.get(), kRetryDelay);
+      // What was acked already (stored, or dead-lettered) ignores the nak.
+      for (auto& entry : batch) bus::nak(entry.msg.get(), kRetryDelay);
       wait_before_retry(kRetryDelay);
     }
   }
 }
 
-MessagePersister::Prepared MessagePersister::prepare(std::vector<bus::MsgPtr> batch) {
-  auto log = obs::logger("service");
-  Prepared prepared;
-  nlohmann::json rows = nlohmann::json::array();
-  std::set<std::string> ids;
-  std::map<std::string, Micros> newest;
-  for (auto& msg : batch) {
+MessagePersister::Batch MessagePersister::prepare(std::vector<bus::MsgPtr> fetched) {
+  Batch batch;
+  batch.reserve(fetched.size());
+  for (auto& msg : fetched) {
     auto message = chat::message_from_json(proto::parse_bounded_json(bus::payload(msg.get())));
     if (!message) {
-      // It can never be stored: drop it for good rather than redeliver it forever.
-      log->warn("message rejected subject={} err={}", natsMsg_GetSubject(msg.get()), message.error().message);
-      bus::term(msg.get());
-      rejected_.fetch_add(1, std::memory_order_relaxed);
+      if (!dead_letter(msg.get(), "not a storable message: " + message.error().message)) bus::nak(msg.get(), kRetryDelay);
       continue;
     }
-    prepared.messages.push_back(std::move(msg));
-    if (!ids.insert(message->id).second) continue;  // the same id twice in one batch
-    Micros& room_newest = newest[message->room_id];
-    room_newest = std::max(room_newest, message->created_at);
-    ++prepared.rows;
-    rows.push_back(chat::to_json(*message));
+    batch.push_back({std::move(msg), std::move(*message)});
   }
-  nlohmann::json newest_json = nlohmann::json::object();
-  for (const auto& [room, at] : newest) newest_json[room] = format_iso8601(at);
-  prepared.rows_json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  prepared.newest_json = newest_json.dump();
-  return prepared;
+  return batch;
 }
 
-bool MessagePersister::write(Prepared& batch) {
+namespace {
+
+// Stores entries [begin, end) as one batch; on a data error, splits the range until the message
+// at fault is alone. Returns the entries that could not be stored and why, or UNAVAILABLE (or
+// INTERNAL) when the database itself failed.
+template <class Entry>
+struct RangeResult {
+  std::vector<Micros> inserted_created;
+  std::map<std::string, Micros> newest;                 // per room, of the stored entries
+  std::vector<std::pair<Entry*, std::string>> refused;  // entry and reason
+};
+
+template <class Entry>
+Result<void> store_range(pqxx::connection* conn, Entry* begin, Entry* end, RangeResult<Entry>& result) {
+  std::vector<chat::Message> messages;
+  messages.reserve(static_cast<std::size_t>(end - begin));
+  for (Entry* e = begin; e != end; ++e) messages.push_back(e->message);
+  auto outcome = store::store_message_batch(conn, messages);
+  if (!outcome) {
+    if (outcome.error().code != Errc::validation) return tl::unexpected(outcome.error());
+    if (end - begin == 1) {
+      result.refused.emplace_back(begin, outcome.error().message);
+      return {};
+    }
+    Entry* middle = begin + (end - begin) / 2;
+    if (auto first = store_range(conn, begin, middle, result); !first) return first;
+    return store_range(conn, middle, end, result);
+  }
+  const std::set<std::string> unknown(outcome->unknown_room_ids.begin(), outcome->unknown_room_ids.end());
+  for (Entry* e = begin; e != end; ++e) {
+    if (unknown.count(e->message.id) != 0) {
+      result.refused.emplace_back(e, "room " + e->message.room_id + " does not exist");
+      continue;
+    }
+    Micros& newest = result.newest[e->message.room_id];
+    newest = std::max(newest, e->message.created_at);
+  }
+  result.inserted_created.insert(result.inserted_created.end(), outcome->inserted_created.begin(),
+                                 outcome->inserted_created.end());
+  return {};
+}
+
+}  // namespace
+
+bool MessagePersister::write(Batch& batch) {
   auto log = obs::logger("service");
   auto conn = db_.get();
   if (!conn) return false;  // logged by LazyConnection; the batch waits for redelivery
-  auto outcome = store::in_transaction<store::BatchOutcome>(
-      *conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).insert_batch(batch.rows_json); });
-  if (!outcome) {
-    if (outcome.error().code == Errc::unavailable) db_.reset();
-    log->warn("batch not stored size={} err={}", batch.rows, outcome.error().message);
+  RangeResult<Entry> result;
+  if (auto stored = store_range(*conn, batch.data(), batch.data() + batch.size(), result); !stored) {
+    if (stored.error().code == Errc::unavailable) db_.reset();
+    log->warn("batch not stored size={} err={}", batch.size(), stored.error().message);
     return false;
   }
-  if (outcome->unknown_room > 0) log->warn("messages for unknown rooms dropped count={}", outcome->unknown_room);
-  for (auto& msg : batch.messages) bus::ack(msg.get());
-  stored_.fetch_add(static_cast<std::uint64_t>(outcome->inserted), std::memory_order_relaxed);
+  // Everything the batch had to give is committed now: ack it, and dead-letter the rest.
+  std::set<const Entry*> refused;
+  for (const auto& [entry, reason] : result.refused) refused.insert(entry);
+  for (auto& entry : batch) {
+    if (refused.count(&entry) == 0) bus::ack(entry.msg.get());
+  }
+  bool all_done = true;
+  for (const auto& [entry, reason] : result.refused) all_done = dead_letter(entry->msg.get(), reason) && all_done;
+  stored_.fetch_add(result.inserted_created.size(), std::memory_order_relaxed);
   const Micros committed = now_micros();
 
   // Derived state, in its own short transaction so that parallel writers do not queue on the
   // room rows while inserting. A failure here only delays updated_at until the next message.
-  auto bumped = store::in_transaction<void>(
-      *conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).bump_rooms(batch.newest_json); });
-  if (!bumped) log->warn("rooms' updated_at not moved err={}", bumped.error().message);
-  if (options_.on_stored) {
-    for (Micros c : outcome->inserted_created) options_.on_stored(c, committed);
+  if (auto bumped = store::bump_room_times(*conn, result.newest); !bumped) {
+    log->warn("rooms' updated_at not moved err={}", bumped.error().message);
   }
+  if (options_.on_stored) {
+    for (Micros c : result.inserted_created) options_.on_stored(c, committed);
+  }
+  return all_done;
+}
+
+bool MessagePersister::dead_letter(natsMsg* msg, const std::string& reason) {
+  auto log = obs::logger("service");
+  const std::string subject = natsMsg_GetSubject(msg);
+  const std::string dead_subject =
+      "chat.deadletter." + (subject.rfind("chat.", 0) == 0 ? subject.substr(5) : subject);
+  // A header value is one line.
+  std::string one_line = reason.substr(0, 1000);
+  for (char& c : one_line) c = (c == '\r' || c == '\n') ? ' ' : c;
+  const std::string original_id(bus::header(msg, "Nats-Msg-Id"));
+  auto published = nats_.publish_durable(dead_subject, bus::payload(msg),
+                                         original_id.empty() ? "" : "deadletter-" + original_id,
+                                         {{bus::kDeadLetterReasonHeader, one_line}, {"Parkchat-Original-Subject", subject}});
+  if (!published) {
+    log->warn("message not dead-lettered subject={} err={}", subject, published.error().message);
+    return false;
+  }
+  bus::ack(msg);
+  dead_lettered_.fetch_add(1, std::memory_order_relaxed);
+  if (options_.dead_lettered != nullptr) options_.dead_lettered->add();
+  log->warn("message dead-lettered subject={} id={} reason={}", subject, original_id, one_line);
   return true;
 }
 

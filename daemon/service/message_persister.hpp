@@ -7,6 +7,11 @@
 // Two threads form a pipeline: the fetcher pulls and parses the next batch while the writer
 // inserts the previous one on its own database connection, so PostgreSQL is never idle waiting
 // for NATS. The queue between them holds at most two batches.
+//
+// No message blocks the others: one that can never be stored (it fails validation, its room
+// does not exist, or PostgreSQL refuses its data, for which a failed batch is split until the
+// message is alone) goes to CHAT_DEADLETTER with the reason, is counted and logged once, and is
+// acked on CHAT_MESSAGES. A database that is down is no such reason: the batch is redelivered.
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +26,8 @@
 
 #include "core/base/clock.hpp"
 #include "core/bus/nats_client.hpp"
+#include "core/chat/message.hpp"
+#include "core/obs/metrics.hpp"
 #include "core/bus/streams.hpp"
 #include "core/store/lazy_connection.hpp"
 
@@ -32,6 +39,8 @@ struct PersisterOptions {
   // Called after each commit with the createdAt of each newly stored message (not of
   // duplicates): for lag measurements and tests.
   std::function<void(Micros created_at, Micros committed_at)> on_stored;
+  // Counts dead-lettered messages for /metrics, if set.
+  obs::Counter* dead_lettered = nullptr;
 };
 
 class MessagePersister {
@@ -45,24 +54,27 @@ class MessagePersister {
   void stop();
 
   std::uint64_t stored() const { return stored_.load(); }
-  std::uint64_t rejected() const { return rejected_.load(); }
+  // Messages sent to CHAT_DEADLETTER.
+  std::uint64_t dead_lettered() const { return dead_lettered_.load(); }
   // Batches left for redelivery because the database was unavailable or refused them.
   std::uint64_t deferred() const { return deferred_.load(); }
 
  private:
-  // A fetched batch, parsed and ready to insert.
-  struct Prepared {
-    std::vector<bus::MsgPtr> messages;  // acked after commit
-    std::string rows_json;              // the messages to insert, as a JSON array
-    std::string newest_json;            // {roomId: newest createdAt} of the batch
-    std::size_t rows = 0;
+  // A fetched message, parsed: acked after commit (or after its dead-lettering).
+  struct Entry {
+    bus::MsgPtr msg;
+    chat::Message message;
   };
+  using Batch = std::vector<Entry>;
   void fetch_loop();
   void write_loop();
-  // Parses a fetched batch; terminates messages that can never be stored.
-  Prepared prepare(std::vector<bus::MsgPtr> batch);
-  // Inserts and acks; false when the batch must be redelivered.
-  bool write(Prepared& batch);
+  // Parses a fetched batch; dead-letters messages that can never be stored.
+  Batch prepare(std::vector<bus::MsgPtr> fetched);
+  // Stores and acks what can be stored and dead-letters the rest; false when the database (or
+  // NATS, for a dead letter) is unavailable and the unfinished messages must be redelivered.
+  bool write(Batch& batch);
+  // Sends one message to CHAT_DEADLETTER and acks it; false when it could not be published.
+  bool dead_letter(natsMsg* msg, const std::string& reason);
   void wait_before_retry(std::chrono::milliseconds delay);
 
   bus::NatsClient& nats_;
@@ -73,10 +85,10 @@ class MessagePersister {
   std::thread writer_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Prepared> queue_;
+  std::deque<Batch> queue_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> stored_{0};
-  std::atomic<std::uint64_t> rejected_{0};
+  std::atomic<std::uint64_t> dead_lettered_{0};
   std::atomic<std::uint64_t> deferred_{0};
 };
 

@@ -1,6 +1,7 @@
 // What arrives through JetStream: the persister stores each message once, after commit, also
 // across restarts and database outages; notify pushes to members without an online socket.
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -8,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/base/uuid.hpp"
 #include "core/bus/streams.hpp"
 #include "core/store/pg_connection.hpp"
 #include "daemon/notify/notifier.hpp"
@@ -113,7 +115,28 @@ TEST_F(JetStreamTest, MessagesSentWhileTheDatabaseIsDownAreStoredOnceItIsBack) {
   EXPECT_EQ(count_messages(" AND content LIKE 'outage %'"), "50");
 }
 
-TEST_F(JetStreamTest, MalformedMessagesOnTheStreamAreDroppedWithoutHarm) {
+// Waits (bounded) until the persister has dead-lettered `count` messages.
+bool dead_lettered(ChatHarness& chat, std::uint64_t count) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (chat.dead_lettered() < count && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return chat.dead_lettered() == count;
+}
+
+// The reasons in CHAT_DEADLETTER, in order.
+std::vector<std::string> dead_letter_reasons(bus::NatsClient& nats, std::uint64_t count) {
+  std::vector<std::string> reasons;
+  for (std::uint64_t seq = 1; seq <= count; ++seq) {
+    natsMsg* msg = nullptr;
+    if (js_GetMsg(&msg, nats.jetstream(), bus::kDeadLetterStream, seq, nullptr, nullptr) != NATS_OK) break;
+    reasons.emplace_back(bus::header(msg, bus::kDeadLetterReasonHeader));
+    natsMsg_Destroy(msg);
+  }
+  return reasons;
+}
+
+TEST_F(JetStreamTest, MalformedMessagesOnTheStreamAreDeadLetteredWithoutHarm) {
   for (const char* bad : {"{not json", "[]", R"({"id":"nope","roomId":"x"})"}) {
     auto published = chat_.nats().publish_durable("chat.room." + room_ + ".message", bad, std::string("bad-") + bad);
     ASSERT_TRUE(published) << published.error().message;
@@ -122,6 +145,59 @@ TEST_F(JetStreamTest, MalformedMessagesOnTheStreamAreDroppedWithoutHarm) {
   chat_.publish_message(good);
   chat_.wait_stored(1);
   EXPECT_EQ(count_messages(), "1");
+  EXPECT_TRUE(dead_lettered(chat_, 3)) << chat_.dead_lettered();
+  for (const auto& reason : dead_letter_reasons(chat_.nats(), 3)) {
+    EXPECT_EQ(reason.rfind("not a storable message: ", 0), 0u) << reason;
+  }
+}
+
+// A poisoned message among good ones, of every kind: one our validation refuses (published by
+// some other producer), one for a room that does not exist, and one PostgreSQL itself refuses
+// (a constraint of this test's database that our validation does not know). Each goes to
+// CHAT_DEADLETTER with its reason; every good message of the same batches is stored, in this
+// room and in a bystander's.
+TEST_F(JetStreamTest, AMessageThatCannotBeStoredBlocksNoOther) {
+  auto conn = store::PgConnection::connect(chat_.db().url());
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->exec("ALTER TABLE chat_messages ADD CONSTRAINT refuses_poison CHECK (content NOT LIKE '%poison%')"));
+  const std::string bystanders =
+      chat_.call("chat.rooms.create", {{"type", "GROUP"}, {"userId", 7}, {"memberIds", {8}}})["id"];
+  chat_.stop_persister();  // so that the bad and the good arrive in the same batches
+  for (int i = 0; i < 100; ++i) {
+    chat_.publish_message(ChatHarness::message(i % 2 == 0 ? room_ : bystanders, i % 2 == 0 ? 2 : 7,
+                                               "good " + std::to_string(i)));
+    if (i == 10) chat_.publish_message(ChatHarness::message(room_, 2, std::string("nul \0 inside", 12)));
+    if (i == 40) chat_.publish_message(ChatHarness::message(room_, 2, "a poison pill"));
+    if (i == 70) chat_.publish_message(ChatHarness::message(new_uuid(), 2, "to a room nobody made"));
+  }
+  chat_.start_persister();
+  chat_.wait_stored(100);
+  EXPECT_EQ(count_messages(" AND content LIKE 'good %'"), "100");
+  ASSERT_TRUE(dead_lettered(chat_, 3)) << chat_.dead_lettered();
+  auto reasons = dead_letter_reasons(chat_.nats(), 3);
+  ASSERT_EQ(reasons.size(), 3u);
+  std::sort(reasons.begin(), reasons.end());
+  EXPECT_NE(reasons[0].find("U+0000"), std::string::npos) << reasons[0];
+  EXPECT_NE(reasons[1].find("does not exist"), std::string::npos) << reasons[1];
+  EXPECT_NE(reasons[2].find("SQLSTATE 23514"), std::string::npos) << reasons[2];
+  // Acked on the main consumer: nothing is left waiting there for redelivery.
+  auto unacked = [&]() -> std::int64_t {
+    auto streams = bus::report_streams(chat_.nats());
+    if (!streams) return -1;
+    for (const auto& stream : *streams) {
+      for (const auto& consumer : stream.consumers) {
+        if (stream.name == bus::kMessagesStream && consumer.name == "chat-service") {
+          return consumer.ack_pending + static_cast<std::int64_t>(consumer.pending);
+        }
+      }
+    }
+    return -1;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (unacked() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(unacked(), 0);
 }
 
 TEST_F(JetStreamTest, TwoPersistersShareTheWorkAndStoreEachMessageOnce) {

@@ -10,7 +10,7 @@
 namespace parkchat::testing {
 
 void reset_streams(bus::NatsClient& nats) {
-  for (const char* stream : {bus::kMessagesStream, bus::kPresenceStream, bus::kTypingStream}) {
+  for (const char* stream : {bus::kMessagesStream, bus::kPresenceStream, bus::kTypingStream, bus::kDeadLetterStream}) {
     js_DeleteStream(nats.jetstream(), stream, nullptr, nullptr);
   }
   auto ensured = bus::ensure_streams(nats);

@@ -44,6 +44,8 @@ class ChatHarness {
 
   // Batches the harness's persister had to leave for redelivery.
   std::uint64_t deferred() const { return persister_ ? persister_->deferred() : 0; }
+  // Messages the harness's persister sent to CHAT_DEADLETTER.
+  std::uint64_t dead_lettered() const { return persister_ ? persister_->dead_lettered() : 0; }
 
   std::string scalar(const std::string& sql);
   const ScratchDatabase& db() const { return db_; }

@@ -1,0 +1,61 @@
+#include "core/store/message_batches.hpp"
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "core/store/sql_rows.hpp"
+
+namespace parkchat::store {
+
+Result<BatchOutcome> store_message_batch(pqxx::connection* conn, const std::vector<chat::Message>& messages) {
+  nlohmann::json rows = nlohmann::json::array();
+  std::set<std::string> ids;
+  for (const chat::Message& m : messages) {
+    if (ids.insert(m.id).second) rows.push_back(chat::to_json(m));
+  }
+  const std::string rows_json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return in_transaction<BatchOutcome>(conn, [&](pqxx::work& tx) -> Result<BatchOutcome> {
+    // Rows of the first kind name a message of an unknown room; every other row is one newly
+    // inserted message.
+    pqxx::result result = tx.exec_params(
+        "WITH batch AS ("
+        "  SELECT * FROM json_to_recordset($1::json) AS x(id uuid, \"roomId\" uuid, \"senderId\" bigint, "
+        "    \"senderName\" text, content text, type text, \"createdAt\" timestamptz)), "
+        "known AS (SELECT b.* FROM batch b WHERE EXISTS (SELECT 1 FROM chat_rooms r WHERE r.id = b.\"roomId\")), "
+        "ins AS ("
+        "  INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
+        "  SELECT id, \"roomId\", \"senderId\", COALESCE(\"senderName\", ''), content, type, \"createdAt\" FROM known "
+        "  ON CONFLICT (id) DO NOTHING RETURNING created_at) "
+        "SELECT true, 0::bigint, b.id::text FROM batch b WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.id = b.id) "
+        "UNION ALL SELECT false, " PARKCHAT_MICROS("created_at") ", NULL FROM ins",
+        rows_json);
+    BatchOutcome outcome;
+    for (const auto& row : result) {
+      if (row[0].as<bool>()) {
+        outcome.unknown_room_ids.push_back(row[2].as<std::string>());
+      } else {
+        outcome.inserted_created.push_back(row[1].as<std::int64_t>());
+      }
+    }
+    return outcome;
+  });
+}
+
+Result<void> bump_room_times(pqxx::connection* conn, const std::map<std::string, Micros>& newest) {
+  nlohmann::json times = nlohmann::json::object();
+  for (const auto& [room, at] : newest) times[room] = format_iso8601(at);
+  return in_transaction<void>(conn, [&](pqxx::work& tx) -> Result<void> {
+    tx.exec_params(
+        "WITH newest AS (SELECT key::uuid AS id, value::timestamptz AS at FROM json_each_text($1::json)), "
+        "locked AS (SELECT r.id FROM chat_rooms r JOIN newest n ON n.id = r.id "
+        "  WHERE r.updated_at < n.at ORDER BY r.id FOR NO KEY UPDATE OF r) "
+        "UPDATE chat_rooms r SET updated_at = GREATEST(r.updated_at, n.at) FROM newest n, locked l "
+        "WHERE r.id = n.id AND l.id = r.id",
+        times.dump());
+    return {};
+  });
+}
+
+}  // namespace parkchat::store
