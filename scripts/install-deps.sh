@@ -8,6 +8,7 @@ packages=(
   libcli11-dev libboost-dev libwebsocketpp-dev libnats-dev libpq-dev libpqxx-dev
   libspdlog-dev nlohmann-json3-dev libjwt-dev libexpected-dev libssl-dev uuid-dev libgtest-dev
   nats-server postgresql
+  clang libclang-rt-dev  # the libFuzzer targets of fuzz/
   zsh fish man-db  # the completion and man page tests
 )
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (unit and integration, the latter
-# against real nats-server and PostgreSQL processes that the test binaries start themselves).
+# against real nats-server and PostgreSQL processes that the test binaries start themselves),
+# then the fuzzers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,5 +12,7 @@ if [ ! -f tests/gateway/node_modules/.package-lock.json ] ||
    [ tests/gateway/package-lock.json -nt tests/gateway/node_modules/.package-lock.json ]; then
   npm ci --prefix tests/gateway --no-audit --no-fund --loglevel=error
 fi
-cd build
-ctest --output-on-failure -j "$(nproc)" "$@"
+(cd build && ctest --output-on-failure -j "$(nproc)" "$@")
+# The fuzzers, a bounded time each (scripts/fuzz.sh), when the whole suite ran.
+[ $# -eq 0 ] && ./scripts/fuzz.sh
+exit 0

@@ -21,9 +21,15 @@ Result<nlohmann::json> open_envelope(const nlohmann::json& envelope) {
     return fail(Errc::internal, "malformed reply: no success flag");
   }
   if (envelope["success"].get<bool>()) return envelope.value("data", nlohmann::json());
-  const auto& error = envelope.value("error", nlohmann::json::object());
-  auto code = parse_code(error.value("code", ""));
-  return fail(code.value_or(Errc::internal), error.value("message", "unknown error"));
+  // Read field by field, with their types checked: json::value() throws on a value of another
+  // type, and a reply comes from another process.
+  const auto error = envelope.find("error");
+  if (error == envelope.end() || !error->is_object()) return fail(Errc::internal, "malformed reply: no error object");
+  const auto code = error->find("code");
+  const auto message = error->find("message");
+  const std::optional<Errc> parsed = code != error->end() && code->is_string() ? parse_code(code->get<std::string>()) : std::nullopt;
+  return fail(parsed.value_or(Errc::internal),
+              message != error->end() && message->is_string() ? message->get<std::string>() : "unknown error");
 }
 
 }  // namespace parkchat::proto

@@ -23,6 +23,18 @@ TEST(EnvelopeTest, WrapsAndOpensSuccessAndError) {
   EXPECT_FALSE(open_envelope(nlohmann::json::parse("[1]")));
 }
 
+// Found by fuzz/fuzz_json_fields: a failure envelope whose fields had other types threw out of
+// open_envelope (json::value on a mismatched type), and a reply comes from another process.
+TEST(EnvelopeTest, AMalformedFailureIsInternalNotAnException) {
+  for (const char* reply : {R"({"success":false,"error":{"code":false,"essage":"x"}})",
+                            R"({"success":false,"error":"boom"})", R"({"success":false,"error":{"message":7}})",
+                            R"({"success":false})"}) {
+    auto opened = open_envelope(nlohmann::json::parse(reply));
+    ASSERT_FALSE(opened) << reply;
+    EXPECT_EQ(opened.error().code, Errc::internal) << reply;
+  }
+}
+
 TEST(FieldsTest, AcceptsCamelAndSnakeCase) {
   auto camel = nlohmann::json::parse(R"({"participantIds":[5,"6"]})");
   auto snake = nlohmann::json::parse(R"({"participant_ids":[5,6]})");
