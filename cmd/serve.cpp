@@ -36,6 +36,13 @@ Run add_serve(CLI::App& sub) {
   sub.add_option_function<std::int64_t>("--connect-timeout", ms(options->connect_timeout),
                                         "How long a client may take to join a namespace, in ms (default 45000)")
       ->check(CLI::Range(std::int64_t{100}, std::int64_t{3'600'000}));
+  sub.add_option("--typing-rate", options->typing_rate,
+                 "Typing events a socket may send a second, twice that in a burst; more are dropped (default 5)")
+      ->check(CLI::Range(0.1, 1000.0));
+  sub.add_option("--join-rate", options->join_rate,
+                 "join_room and leave_room a socket may send a second, 400 in a burst; more are RATE_LIMITED "
+                 "(default 20)")
+      ->check(CLI::Range(0.1, 10000.0));
   sub.add_option("--allowed-origins", options->allowed_origins,
                  "Browser Origins the gateway admits, comma-separated (default: any)")
       ->delimiter(',');

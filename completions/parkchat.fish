@@ -24,6 +24,8 @@ complete -c parkchat -n '__fish_seen_subcommand_from serve' -l ping-interval -r 
 complete -c parkchat -n '__fish_seen_subcommand_from serve' -l ping-timeout -r -d 'How long a client has to answer a ping, in ms (default 20000)'
 complete -c parkchat -n '__fish_seen_subcommand_from serve' -l max-payload -r -d 'Largest Engine.IO message or polling body in bytes (default 1000000)'
 complete -c parkchat -n '__fish_seen_subcommand_from serve' -l connect-timeout -r -d 'How long a client may take to join a namespace, in ms (default 45000)'
+complete -c parkchat -n '__fish_seen_subcommand_from serve' -l typing-rate -r -d 'Typing events a socket may send a second, twice that in a burst; more are dropped (default 5)'
+complete -c parkchat -n '__fish_seen_subcommand_from serve' -l join-rate -r -d 'join_room and leave_room a socket may send a second, 400 in a burst; more are RATE_LIMITED (default 20)'
 complete -c parkchat -n '__fish_seen_subcommand_from serve' -l allowed-origins -r -d 'Browser Origins the gateway admits, comma-separated (default: any)'
 complete -c parkchat -n '__fish_seen_subcommand_from migrate' -l help -s h -d 'Print this help message and exit'
 complete -c parkchat -n '__fish_seen_subcommand_from migrate' -l config -r -d 'config file (TOML: key = "value", keys as the long flags)'

@@ -228,6 +228,8 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     role_stops.push([&] { gateway_requester.reset(); });
     gateway::ChatGatewayOptions chat_options;
     chat_options.jwt_secret = *secret;
+    chat_options.typing_rate = serve_options.typing_rate;
+    chat_options.membership_rate = serve_options.join_rate;
     chat_gateway = std::make_unique<gateway::ChatGateway>(*gateway_nats, *gateway_requester, chat_options, new_uuid());
     if (auto started = chat_gateway->start(); !started) return fatal("gateway: " + started.error().message);
     sio = std::make_unique<gateway::SioServer>(gateway::SioOptions{serve_options.connect_timeout, serve_options.max_payload});

@@ -20,6 +20,9 @@ struct ServeOptions {
   std::chrono::milliseconds ping_timeout{20000};
   std::size_t max_payload = 1'000'000;
   std::chrono::milliseconds connect_timeout{45000};
+  // Per socket: typing events a second (beyond, dropped) and joins plus leaves a second.
+  double typing_rate = 5;
+  double join_rate = 20;
   // Browser Origins the gateway admits; empty admits any.
   std::vector<std::string> allowed_origins;
 };

@@ -29,13 +29,19 @@ constexpr double kLookupBurst = 200;
 
 // What the gateway keeps on each of its sockets.
 struct ChatSocket : SioSocket::Attachment {
-  ChatSocket(auth::Identity identity, double rate, double burst)
-      : user(std::move(identity)), sends(rate, burst), lookups(kLookupRate, kLookupBurst) {}
+  ChatSocket(auth::Identity identity, const ChatGatewayOptions& options)
+      : user(std::move(identity)),
+        sends(options.send_rate, options.send_burst),
+        lookups(kLookupRate, kLookupBurst),
+        typing(options.typing_rate, 2 * options.typing_rate),
+        memberships(options.membership_rate, options.membership_burst) {}
   auth::Identity user;
   std::vector<std::string> rooms;    // joined here; few per socket
   std::vector<std::string> joining;  // joins waiting for the service
   TokenBucket sends;
   TokenBucket lookups;  // joins that ask the service (a room not cached here)
+  TokenBucket typing;
+  TokenBucket memberships;  // joins and leaves
 };
 
 ChatSocket& state(SioSocket& socket) { return static_cast<ChatSocket&>(*socket.attachment); }
@@ -127,7 +133,7 @@ std::optional<nlohmann::json> ChatGateway::authorize(SioSocket& socket, const nl
     obs::logger("gateway")->debug("connection refused socket={} err={}", socket.id(), identity.error().message);
     return nlohmann::json{{"message", "Unauthorized"}};
   }
-  socket.attachment = std::make_unique<ChatSocket>(std::move(*identity), options_.send_rate, options_.send_burst);
+  socket.attachment = std::make_unique<ChatSocket>(std::move(*identity), options_);
   return std::nullopt;
 }
 
@@ -186,6 +192,9 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   auto room_id = room_id_of(payload);
   if (!room_id) return refuse(socket, ack, room_id.error());
   ChatSocket& chat = state(socket);
+  if (!chat.memberships.take(std::chrono::steady_clock::now())) {
+    return refuse_rate_limited(socket, ack, "too many joins and leaves", chat.memberships);
+  }
   if (std::find(chat.rooms.begin(), chat.rooms.end(), *room_id) != chat.rooms.end()) {
     return succeed(socket, ack, {{"success", true}});
   }
@@ -207,8 +216,7 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   // connection's operations in order, so once the answer is back the subscription is live and
   // nothing published after the join's ack can be missed.
   if (!chat.lookups.take(std::chrono::steady_clock::now())) {
-    return refuse(socket, ack, Error{Errc::rate_limited, "too many joins: at most " +
-                                                             std::to_string(static_cast<int>(kLookupRate)) + " a second"});
+    return refuse_rate_limited(socket, ack, "too many joins of rooms not cached here", chat.lookups);
   }
   Room& room = open_room(*room_id);
   ++room.joins_in_flight;
@@ -316,6 +324,10 @@ void ChatGateway::admit(SioSocket& socket, Room& room, Ack ack) {
 void ChatGateway::leave_room(SioSocket& socket, const nlohmann::json& payload, Ack ack) {
   auto room_id = room_id_of(payload);
   if (!room_id) return refuse(socket, ack, room_id.error());
+  ChatSocket& chat = state(socket);
+  if (!chat.memberships.take(std::chrono::steady_clock::now())) {
+    return refuse_rate_limited(socket, ack, "too many joins and leaves", chat.memberships);
+  }
   leave(socket, *room_id, true);
   succeed(socket, ack, {{"success", true}});
 }
@@ -349,9 +361,10 @@ void ChatGateway::send_message(SioSocket& socket, const nlohmann::json& payload,
   }
   if (!sending_) return refuse(socket, ack, Error{Errc::unavailable, "the server is shutting down"});
   if (!chat.sends.take(std::chrono::steady_clock::now())) {
-    return refuse(socket, ack, Error{Errc::rate_limited, "too many messages: at most " +
-                                                             std::to_string(static_cast<int>(options_.send_rate)) +
-                                                             " a second"});
+    return refuse_rate_limited(socket, ack,
+                               "too many messages: at most " + std::to_string(static_cast<int>(options_.send_rate)) +
+                                   " a second",
+                               chat.sends);
   }
   chat::Message message;
   const nlohmann::json* type = payload.contains("type") ? &payload["type"] : nullptr;
@@ -419,6 +432,9 @@ void ChatGateway::typing(SioSocket& socket, const nlohmann::json& payload, Ack a
   if (std::find(chat.rooms.begin(), chat.rooms.end(), *room_id) == chat.rooms.end()) {
     return refuse(socket, ack, Error{Errc::forbidden, "join room " + *room_id + " before typing in it"});
   }
+  // Beyond the limit typing is dropped without a word: it is a hint, and an error for each
+  // one would cost more than the event.
+  if (!chat.typing.take(std::chrono::steady_clock::now())) return succeed(socket, ack, {{"success", true}});
   const bool is_typing = payload.contains("isTyping") && payload["isTyping"].is_boolean() && payload["isTyping"].get<bool>();
   nlohmann::json event = {
       {"roomId", *room_id}, {"userId", chat.user.user_id}, {"userName", chat.user.name}, {"isTyping", is_typing}};
@@ -502,6 +518,14 @@ void ChatGateway::refuse(SioSocket& socket, Ack ack, const Error& error) {
                          {{{"success", false}, {"error", {{"code", code}, {"message", error.message}}}}}));
   }
   socket.emit(event_frame(kNamespace, "error", {{"message", error.message}, {"code", code}}));
+}
+
+void ChatGateway::refuse_rate_limited(SioSocket& socket, Ack ack, const std::string& what, const TokenBucket& bucket) {
+  const std::int64_t retry_ms = bucket.retry_after().count();
+  const std::string message = what + "; retry in " + std::to_string(retry_ms) + " ms";
+  nlohmann::json error = {{"code", code_name(Errc::rate_limited)}, {"message", message}, {"retryAfterMs", retry_ms}};
+  if (ack) socket.ack(*ack, nlohmann::json::array({{{"success", false}, {"error", error}}}));
+  socket.emit(event_frame(kNamespace, "error", error));
 }
 
 void ChatGateway::succeed(SioSocket& socket, Ack ack, nlohmann::json data) {

@@ -22,6 +22,7 @@
 #include "core/bus/nats_client.hpp"
 #include "core/chat/room.hpp"
 #include "daemon/gateway/socketio_server.hpp"
+#include "daemon/gateway/token_bucket.hpp"
 
 namespace parkchat::gateway {
 
@@ -29,6 +30,12 @@ struct ChatGatewayOptions {
   std::string jwt_secret;
   double send_rate = 20;   // send_message per second per socket
   double send_burst = 40;  // ... allowed in a burst
+  // typing events per second per socket (a burst of twice that); beyond, dropped silently
+  double typing_rate = 5;
+  // join_room and leave_room per second per socket; the burst lets a client rejoin every room
+  // it may be in after a reconnect
+  double membership_rate = 20;
+  double membership_burst = 400;
   std::size_t max_rooms_per_socket = 200;
   std::chrono::milliseconds service_timeout{5000};
 };
@@ -99,6 +106,8 @@ class ChatGateway : public Namespace {
 
   // The refusal of a request: its ack (when the client asked for one) and an `error` event.
   void refuse(SioSocket& socket, Ack ack, const Error& error);
+  // RATE_LIMITED with the bucket's retry hint (retryAfterMs) in the ack and the error event.
+  void refuse_rate_limited(SioSocket& socket, Ack ack, const std::string& what, const TokenBucket& bucket);
   void succeed(SioSocket& socket, Ack ack, nlohmann::json data);
   SioSocket* find_socket(const std::string& socket_id) const;
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 namespace parkchat::gateway {
 
@@ -23,6 +24,12 @@ class TokenBucket {
     if (tokens_ < 1.0) return false;
     tokens_ -= 1.0;
     return true;
+  }
+
+  // How long until take() can succeed again (as of the last take()), for a retry hint.
+  std::chrono::milliseconds retry_after() const {
+    if (tokens_ >= 1.0 || rate_ <= 0) return std::chrono::milliseconds(0);
+    return std::chrono::milliseconds(static_cast<std::int64_t>((1.0 - tokens_) / rate_ * 1000.0) + 1);
   }
 
  private:

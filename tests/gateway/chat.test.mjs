@@ -401,6 +401,56 @@ test('rate-limits send_message per socket with RATE_LIMITED acknowledgements', T
   assert.deepEqual(a.disconnects, []);
 });
 
+test('limits typing (dropped) and joins and leaves (RATE_LIMITED with retryAfterMs) per socket; others notice nothing', TEST_TIMEOUT, async (t) => {
+  const s = new Session(t);
+  const alice = s.user('alice');
+  const bob = s.user('bob');
+  const carol = s.user('carol');
+  const dave = s.user('dave');
+  const {
+    room,
+    clients: [a, b],
+  } = await roomWithClients(s, alice, [bob]);
+  const {
+    room: other,
+    clients: [c, d],
+  } = await roomWithClients(s, carol, [dave]);
+
+  // 2,000 typing events at once: bob gets at most the burst (10) and what the rate (5/s) refills.
+  const started = Date.now();
+  for (let i = 0; i < 2000; i++) a.socket.emit('typing', { roomId: room.id, isTyping: true });
+  // Once the bucket has refilled, a stop gets through: then every earlier event has been handled.
+  await pollUntil(
+    () => {
+      a.socket.emit('typing', { roomId: room.id, isTyping: false });
+      return b.received('typing').some((e) => e?.userId === alice.id && e?.isTyping === false);
+    },
+    { interval: 300, what: "alice's typing stop after the flood" },
+  );
+  const seconds = (Date.now() - started) / 1000;
+  const relayed = b.received('typing').filter((e) => e?.userId === alice.id).length;
+  assert.ok(relayed <= 10 + 5 * seconds + 2, `${relayed} of 2,001 typing events relayed in ${seconds.toFixed(1)} s`);
+
+  // 1,000 join/leave pairs at once: past the burst of 400 they are RATE_LIMITED, with a hint.
+  const acks = await Promise.all(
+    Array.from({ length: 1000 }, (_, i) => a.request(i % 2 === 0 ? 'leave_room' : 'join_room', { roomId: room.id })),
+  );
+  const limited = acks.filter((ack) => ack?.success !== true);
+  assert.ok(limited.length >= 500, `${limited.length} of 1,000 joins and leaves refused`);
+  for (const ack of limited) {
+    assertRefused(ack, 'a join or leave over the limit', ['RATE_LIMITED']);
+    assert.ok(Number.isInteger(ack.error.retryAfterMs) && ack.error.retryAfterMs > 0, JSON.stringify(ack));
+  }
+  assert.ok(a.socket.connected, 'the limited socket stays connected');
+
+  // The bystanders chatted on as if nothing happened.
+  const said = await c.mustSend(other.id, tag('unbothered'));
+  await d.waitForMessage(other.id, said.content);
+  assert.deepEqual(c.disconnects, []);
+  assert.deepEqual(d.disconnects, []);
+  assert.deepEqual(b.disconnects, []);
+});
+
 test('refuses invalid send_message payloads with VALIDATION and the socket stays usable', TEST_TIMEOUT, async (t) => {
   const s = new Session(t);
   const alice = s.user('alice');
