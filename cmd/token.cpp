@@ -1,4 +1,4 @@
-// parkchat token --user ID [--name NAME] [--ttl 24h]: mint a JWT with the configured secret.
+// parkchat token --user ID [--name NAME] [--ttl 24h] | --service: mint a JWT with the configured secret.
 
 #include <iostream>
 #include <memory>
@@ -17,16 +17,22 @@ Run add_token(CLI::App& sub) {
     std::int64_t user = 0;
     std::string name;
     std::string ttl = "24h";
+    bool service = false;
   };
   auto o = std::make_shared<Options>();
   o->settings.add_to(sub, {config::Key::jwt_secret, config::Key::data_dir, config::Key::log_level, config::Key::log_format});
-  sub.add_option("--user", o->user, "user id (a positive integer)")->required();
+  auto* user = sub.add_option("--user", o->user, "user id (a positive integer)");
+  auto* service = sub.add_flag("--service", o->service,
+                               "a token of another system of the platform (\"role\":\"service\", no user): it may create "
+                               "BOOKING rooms and is no member of any room");
+  user->excludes(service);
   sub.add_option("--name", o->name, "display name (the token's name claim)");
   sub.add_option("--ttl", o->ttl, "lifetime: 90s, 30m, 24h, 7d, or 0 for none")->capture_default_str();
   sub.footer(
       "Examples:\n"
       "  parkchat token --user 4 --name Kim            # secret from ./.parkchat/jwt-secret\n"
-      "  TOKEN=$(parkchat token --user 5 --ttl 1h --jwt-secret \"$SECRET\")");
+      "  TOKEN=$(parkchat token --user 5 --ttl 1h --jwt-secret \"$SECRET\")\n"
+      "  parkchat token --service --ttl 1h                # for the booking system");
   return [o] {
     if (int code = prepare(o->settings); code != 0) return code;
     std::optional<std::chrono::seconds> ttl;
@@ -37,13 +43,13 @@ Run add_token(CLI::App& sub) {
         return 2;
       }
     }
-    if (o->user <= 0) {
-      std::cerr << "parkchat token: --user must be a positive integer\n";
+    if (!o->service && o->user <= 0) {
+      std::cerr << "parkchat token: --user must be a positive integer (or --service for a service token)\n";
       return 2;
     }
     auto secret = config::jwt_secret(o->settings, config::CreateSecret::no);
     if (!secret) return report_failure("token", secret.error().message);
-    auto token = auth::mint_token({o->user, o->name}, *secret, ttl);
+    auto token = auth::mint_token({o->user, o->name, o->service}, *secret, ttl);
     if (!token) return report_failure("token", token.error().message);
     std::cout << *token << "\n";
     return 0;

@@ -23,7 +23,7 @@ _parkchat() {
       tail) words="--help -h --config --url --jwt-secret --data-dir --log-level --log-format --lines -n --follow -f --json --as --token" ;;
       stats) words="--help -h --config --url --log-level --log-format --watch --json" ;;
       simulate) words="--help -h --config --url --jwt-secret --data-dir --log-level --log-format --clients --duration --rate --json --assert" ;;
-      token) words="--help -h --config --jwt-secret --data-dir --log-level --log-format --user --name --ttl" ;;
+      token) words="--help -h --config --jwt-secret --data-dir --log-level --log-format --user --service --name --ttl" ;;
     esac
   fi
   COMPREPLY=($(compgen -W "$words" -- "$cur"))

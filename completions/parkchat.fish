@@ -99,5 +99,6 @@ complete -c parkchat -n '__fish_seen_subcommand_from token' -l data-dir -r -d 'd
 complete -c parkchat -n '__fish_seen_subcommand_from token' -l log-level -r -d 'trace, debug, info, warn, error or off [env PARKCHAT_LOG_LEVEL]'
 complete -c parkchat -n '__fish_seen_subcommand_from token' -l log-format -r -d 'text or json [env PARKCHAT_LOG_FORMAT]'
 complete -c parkchat -n '__fish_seen_subcommand_from token' -l user -r -d 'user id (a positive integer)'
+complete -c parkchat -n '__fish_seen_subcommand_from token' -l service -d 'a token of another system of the platform ("role":"service", no user): it may create BOOKING rooms and is no member of any room'
 complete -c parkchat -n '__fish_seen_subcommand_from token' -l name -r -d 'display name (the token\'s name claim)'
 complete -c parkchat -n '__fish_seen_subcommand_from token' -l ttl -r -d 'lifetime: 90s, 30m, 24h, 7d, or 0 for none'

@@ -70,9 +70,11 @@ Result<Identity> verify_token(std::string_view token, std::string_view secret, M
                                      nbf->get<double>() - static_cast<double>(kExpiryLeeway.count()) > static_cast<double>(now_seconds)) {
     return tl::unexpected(refused("token not valid yet"));
   }
+  const auto role = claims.find("role");
+  const bool service = role != claims.end() && role->is_string() && role->get<std::string>() == "service";
   auto user = user_of(claims);
-  if (!user) return tl::unexpected(refused("token has no user id"));
-  Identity identity{*user, ""};
+  if (!user && !service) return tl::unexpected(refused("token has no user id"));
+  Identity identity{user.value_or(0), "", service};
   // The platform's name for the user: cleaned, not refused (chat/text.hpp).
   if (auto name = claims.find("name"); name != claims.end() && name->is_string()) {
     identity.name = chat::clean_name(name->get<std::string>(), chat::kMaxNameChars);
@@ -83,14 +85,17 @@ Result<Identity> verify_token(std::string_view token, std::string_view secret, M
 Result<std::string> mint_token(const Identity& identity, std::string_view secret, std::optional<std::chrono::seconds> ttl,
                                Micros now) {
   if (secret.empty()) return fail(Errc::validation, "no JWT secret");
-  if (identity.user_id <= 0) return fail(Errc::validation, "user id must be a positive integer");
+  if (identity.user_id <= 0 && !(identity.service && identity.user_id == 0)) {
+    return fail(Errc::validation, "user id must be a positive integer");
+  }
   jwt_t* raw = nullptr;
   if (jwt_new(&raw) != 0) return fail(Errc::internal, "jwt_new failed");
   JwtPtr jwt(raw);
   const std::int64_t now_seconds = now / 1000000;
   bool ok = jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
                         static_cast<int>(secret.size())) == 0 &&
-            jwt_add_grant_int(jwt.get(), "userId", identity.user_id) == 0 &&
+            (identity.user_id == 0 || jwt_add_grant_int(jwt.get(), "userId", identity.user_id) == 0) &&
+            (!identity.service || jwt_add_grant(jwt.get(), "role", "service") == 0) &&
             jwt_add_grant_int(jwt.get(), "iat", now_seconds) == 0 &&
             (identity.name.empty() || jwt_add_grant(jwt.get(), "name", identity.name.c_str()) == 0) &&
             (!ttl || jwt_add_grant_int(jwt.get(), "exp", now_seconds + ttl->count()) == 0);

@@ -15,8 +15,11 @@
 namespace parkchat::auth {
 
 struct Identity {
-  std::int64_t user_id = 0;
+  std::int64_t user_id = 0;  // 0 for a service token without one
   std::string name;
+  // `"role":"service"`: another system of the platform (bookings), not a chat user. Such a
+  // token needs no user id, and its bearer is no member of any room.
+  bool service = false;
 };
 
 constexpr std::chrono::seconds kExpiryLeeway{60};

@@ -451,6 +451,12 @@ class Run {
 // Creates the rooms through the API, a few at a time.
 Result<void> create_rooms(const RunOptions& options, std::vector<SimClient>& clients, std::vector<SimRoom>& rooms,
                           std::int64_t booking_base) {
+  std::string service_token;
+  if (options.scenario.room_type == "BOOKING") {
+    auto minted = auth::mint_token({0, "booking system", true}, options.jwt_secret, std::chrono::hours(6));
+    if (!minted) return tl::unexpected(minted.error());
+    service_token = std::move(*minted);
+  }
   std::atomic<std::size_t> next{0};
   std::mutex failure_mutex;
   std::optional<Error> failure;
@@ -458,10 +464,14 @@ Result<void> create_rooms(const RunOptions& options, std::vector<SimClient>& cli
     for (std::size_t r = next++; r < rooms.size(); r = next++) {
       SimRoom& room = rooms[r];
       const SimClient& owner = clients[static_cast<std::size_t>(room.members.front())];
-      std::vector<std::int64_t> others;
-      for (std::size_t i = 1; i < room.members.size(); ++i) others.push_back(clients[static_cast<std::size_t>(room.members[i])].user_id);
-      client::RestClient rest(options.server, owner.token);
       const bool booking = options.scenario.room_type == "BOOKING";
+      // A BOOKING room is made by the booking system (a service token) with every participant;
+      // a GROUP room by its first member with the others.
+      std::vector<std::int64_t> others;
+      for (std::size_t i = booking ? 0 : 1; i < room.members.size(); ++i) {
+        others.push_back(clients[static_cast<std::size_t>(room.members[i])].user_id);
+      }
+      client::RestClient rest(options.server, booking ? service_token : owner.token);
       auto created = rest.create_room(options.scenario.room_type, "sim " + std::to_string(r), others,
                                       booking ? std::optional<std::int64_t>(booking_base + static_cast<std::int64_t>(r)) : std::nullopt);
       if (!created || !created->contains("id")) {

@@ -232,6 +232,9 @@ Result<RoomChange> RoomRepository::remove_member(const std::string& room_id, std
       room_id, actor);
   if (room.empty()) return fail(Errc::not_found, "room not found");
   const bool leaving = actor == target;
+  if (room[0][0].as<std::string>() == "BOOKING") {
+    return fail(Errc::forbidden, "the members of a BOOKING room are the booking's participants");
+  }
   if (!leaving) {
     if (room[0][0].as<std::string>() != "GROUP") return fail(Errc::forbidden, "members are removed from GROUP rooms only");
     if (!room[0][1].as<bool>()) return fail(Errc::forbidden, "only an admin of the room removes members");

@@ -1,8 +1,9 @@
 #include "daemon/api/rest_routes.hpp"
 
-#include "daemon/web/query_string.hpp"
-
 #include <vector>
+
+#include "core/chat/room.hpp"
+#include "daemon/web/query_string.hpp"
 
 namespace parkchat::api {
 namespace {
@@ -51,6 +52,10 @@ Result<ServiceCall> route(const std::string& method, const std::string& path, co
     return payload;
   };
 
+  // A service token (the booking system) is no chat user: it creates BOOKING rooms, nothing else.
+  const bool creates_room = s.size() == 1 && s[0] == "rooms" && method == "POST";
+  if (caller.service && !creates_room) return fail(Errc::forbidden, "a service token only creates BOOKING rooms");
+
   if (s.size() == 1 && s[0] == "unread-count" && method == "GET") {
     return call("GET /unread-count", "chat.messages.unreadCount", who);
   }
@@ -62,8 +67,16 @@ Result<ServiceCall> route(const std::string& method, const std::string& path, co
       nlohmann::json payload;
       copy_fields(body, payload, {"type", "name", "participant_ids", "participantIds", "member_names", "memberNames",
                                   "booking_id", "bookingId"});
-      payload["userId"] = caller.user_id;
-      payload["userName"] = caller.name;
+      if (caller.service) {
+        const auto type = body.find("type");
+        if (type == body.end() || !type->is_string() || chat::parse_room_type(type->get<std::string>()) != chat::RoomType::booking) {
+          return fail(Errc::forbidden, "a service token only creates BOOKING rooms");
+        }
+        payload["asService"] = true;  // members only: the service is none of them
+      } else {
+        payload["userId"] = caller.user_id;
+        payload["userName"] = caller.name;
+      }
       return call("POST /rooms", "chat.rooms.create", std::move(payload), 201);
     }
   } else {

@@ -129,8 +129,10 @@ std::optional<nlohmann::json> ChatGateway::authorize(SioSocket& socket, const nl
     if (auto it = query.find("token"); it != query.end()) token = it->second;
   }
   auto identity = auth::verify_token(token, options_.jwt_secret);
-  if (!identity) {
-    obs::logger("gateway")->debug("connection refused socket={} err={}", socket.id(), identity.error().message);
+  // A service token names no user: there is no one to connect as.
+  if (!identity || identity->service) {
+    obs::logger("gateway")->debug("connection refused socket={} err={}", socket.id(),
+                                  identity ? "a service token names no user" : identity.error().message);
     return nlohmann::json{{"message", "Unauthorized"}};
   }
   socket.attachment = std::make_unique<ChatSocket>(std::move(*identity), options_);

@@ -93,6 +93,13 @@ Result<store::CreateRoom> create_room_request(const nlohmann::json& payload) {
     request.creator = members->front();
     request.others.assign(members->begin() + 1, members->end());
   }
+  // BOOKING rooms belong to bookings: made by booking events, or by the booking system with a
+  // service token (asService, set by the API from the token, never from a body). Refused before
+  // any lookup, so the answer tells nothing about whether the booking has a room.
+  const nlohmann::json* as_service = proto::find(payload, {"asService"});
+  if (request.type == chat::RoomType::booking && !(as_service != nullptr && as_service->is_boolean() && as_service->get<bool>())) {
+    return fail(Errc::forbidden, "BOOKING rooms are made by the booking system");
+  }
   auto booking = proto::optional_int(payload, {"bookingId", "booking_id"});
   if (!booking) return tl::unexpected(booking.error());
   request.booking_id = *booking;

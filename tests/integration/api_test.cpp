@@ -7,12 +7,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "core/auth/token.hpp"
 #include "core/base/uuid.hpp"
 #include "core/embedded/nats_server.hpp"
 #include "daemon/api/rest_routes.hpp"
@@ -272,6 +274,42 @@ TEST_F(ApiTest, HostileInputIsRefusedWithACode) {
   const auto theirs_json = theirs.json();
   for (const auto& m : theirs_json["data"]["messages"]) kept += m.value("content", "").rfind("still here ", 0) == 0;
   EXPECT_EQ(kept, bystander_sent) << theirs.body;
+}
+
+// A BOOKING room belongs to its booking: an end user cannot make one (squatting a booking id,
+// or learning whether it has a room), its participants cannot leave or be changed, and the
+// booking system's service token makes one with the participants alone.
+TEST_F(ApiTest, BookingRoomsBelongToBookings) {
+  const std::string service = *auth::mint_token({0, "", true}, kApiSecret, std::chrono::hours(1));
+  auto as_service = [&](const std::string& method, const std::string& path, const std::string& body = "") {
+    return http_request(api_.port(), method, std::string(api::kPrefix) + path, body,
+                        {{"Authorization", "Bearer " + service}, {"Content-Type", "application/json"}});
+  };
+  auto made = as_service("POST", "/rooms", R"({"type":"BOOKING","booking_id":501,"name":"Tee 7:00","participant_ids":[1,2]})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string room = made.json()["data"]["id"];
+  std::vector<std::int64_t> members;
+  const auto made_json = made.json();
+  for (const auto& m : made_json["data"]["members"]) members.push_back(m.value("userId", 0));
+  std::sort(members.begin(), members.end());
+  EXPECT_EQ(members, (std::vector<std::int64_t>{1, 2}));
+
+  // The same refusal whether the booking has a room (501) or not (502).
+  auto squat_taken = api_.api("POST", "/rooms", 3, R"({"type":"BOOKING","booking_id":501,"name":"mine","participant_ids":[1]})");
+  auto squat_free = api_.api("POST", "/rooms", 3, R"({"type":"BOOKING","booking_id":502,"name":"mine","participant_ids":[1]})");
+  EXPECT_EQ(squat_taken.status, 403) << squat_taken.body;
+  EXPECT_EQ(squat_taken.code(), "FORBIDDEN");
+  EXPECT_EQ(squat_taken.body, squat_free.body);
+
+  auto leave = api_.api("DELETE", "/rooms/" + room + "/leave", 2);
+  EXPECT_EQ(leave.status, 403) << leave.body;
+  EXPECT_EQ(api_.api("POST", "/rooms/" + room + "/members", 1, R"({"user_ids":[3]})").status, 403);
+  EXPECT_EQ(api_.api("GET", "/rooms/" + room, 2).status, 200);
+
+  // The service token is no user: every other route refuses it.
+  EXPECT_EQ(as_service("GET", "/rooms").status, 403);
+  EXPECT_EQ(as_service("POST", "/rooms/" + room + "/messages", R"({"content":"hi"})").status, 403);
+  EXPECT_EQ(as_service("POST", "/rooms", R"({"type":"GROUP","name":"x","participant_ids":[1,2]})").status, 403);
 }
 
 TEST_F(ApiTest, ARoomOfOthersIsNotFoundOnEveryRoomRoute) {

@@ -94,3 +94,32 @@ TEST(TokenTest, ParsesDurations) {
 
 }  // namespace
 }  // namespace parkchat::auth
+
+namespace parkchat::auth {
+namespace {
+
+// `parkchat token --service`: no user id, "role":"service"; a user token never becomes one.
+TEST(ServiceTokenTest, NeedsNoUserAndSaysWhatItIs) {
+  auto minted = mint_token({0, "", true}, "service-secret", std::chrono::hours(1));
+  ASSERT_TRUE(minted) << minted.error().message;
+  auto identity = verify_token(*minted, "service-secret");
+  ASSERT_TRUE(identity) << identity.error().message;
+  EXPECT_TRUE(identity->service);
+  EXPECT_EQ(identity->user_id, 0);
+  auto user = verify_token(*mint_token({4, "Kim"}, "service-secret", std::nullopt), "service-secret");
+  ASSERT_TRUE(user);
+  EXPECT_FALSE(user->service);
+  EXPECT_FALSE(mint_token({0, "nobody"}, "service-secret", std::nullopt)) << "a user token needs a user";
+}
+
+// A name from the platform is cleaned, never refused (CONTRACT §2).
+TEST(ServiceTokenTest, TokenNamesAreCleanedAndCut) {
+  auto token = mint_token({4, "K\x01im" + std::string(300, 'x')}, "s", std::nullopt);
+  ASSERT_TRUE(token);
+  auto identity = verify_token(*token, "s");
+  ASSERT_TRUE(identity);
+  EXPECT_EQ(identity->name, "Kim" + std::string(97, 'x'));
+}
+
+}  // namespace
+}  // namespace parkchat::auth

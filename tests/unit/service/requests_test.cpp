@@ -27,12 +27,25 @@ TEST(RequestsTest, CreateRoomTakesTheCreatorFromUserIdOrTheFirstMember) {
 TEST(RequestsTest, CreateRoomRefusesBadInput) {
   for (const char* bad : {R"({"type":"CHANNEL","memberIds":[1,2]})", R"({"memberIds":[1,2]})",
                           R"({"type":"GROUP"})", R"({"type":"GROUP","memberIds":"1,2"})",
-                          R"({"type":"GROUP","memberIds":[1,-2]})", R"({"type":"BOOKING","memberIds":[1]})",
+                          R"({"type":"GROUP","memberIds":[1,-2]})", R"({"type":"BOOKING","memberIds":[1],"asService":true})",
                           R"({"type":"GROUP","memberIds":[1],"bookingId":3})", R"({"type":"GROUP","memberIds":[]})"}) {
     auto r = create_room_request(json::parse(bad));
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, Errc::validation) << bad;
   }
+}
+
+// BOOKING rooms come from the booking system only: FORBIDDEN for anyone else, before any other
+// check, so the answer says nothing about the booking.
+TEST(RequestsTest, ABookingRoomNeedsTheServiceRole) {
+  for (const char* request : {R"({"type":"BOOKING","bookingId":7,"memberIds":[1,2],"userId":1})",
+                              R"({"type":"BOOKING","bookingId":7,"memberIds":[1,2],"asService":"true"})",
+                              R"({"type":"BOOKING","memberIds":[1]})"}) {
+    auto r = create_room_request(json::parse(request));
+    ASSERT_FALSE(r) << request;
+    EXPECT_EQ(r.error().code, Errc::forbidden) << request;
+  }
+  EXPECT_TRUE(create_room_request(json::parse(R"({"type":"BOOKING","bookingId":7,"memberIds":[1,2],"asService":true})")));
 }
 
 TEST(RequestsTest, MalformedRoomIdIsNotFoundAndMissingIsValidation) {
