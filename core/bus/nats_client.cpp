@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <vector>
 
 #include "core/base/redact.hpp"
 #include "core/obs/log.hpp"
@@ -127,7 +128,24 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, 
   natsOptions* options = nullptr;
   if (natsStatus s = natsOptions_Create(&options); s != NATS_OK) return tl::unexpected(nats_error(s, "nats options"));
   std::unique_ptr<natsOptions, decltype(&natsOptions_Destroy)> guard(options, &natsOptions_Destroy);
-  natsOptions_SetURL(options, url.c_str());
+  // A comma-separated list names a cluster: natsOptions_SetURL takes one URL only.
+  std::vector<std::string> servers;
+  for (std::size_t start = 0; start <= url.size();) {
+    std::size_t comma = url.find(',', start);
+    if (comma == std::string::npos) comma = url.size();
+    std::string one = url.substr(start, comma - start);
+    one.erase(0, one.find_first_not_of(' '));
+    one.erase(one.find_last_not_of(' ') + 1);
+    if (!one.empty()) servers.push_back(std::move(one));
+    start = comma + 1;
+  }
+  std::vector<const char*> server_ptrs;
+  for (const auto& one : servers) server_ptrs.push_back(one.c_str());
+  if (server_ptrs.size() > 1) {
+    natsOptions_SetServers(options, server_ptrs.data(), static_cast<int>(server_ptrs.size()));
+  } else {
+    natsOptions_SetURL(options, url.c_str());
+  }
   natsOptions_SetName(options, name.c_str());
   natsOptions_SetTimeout(options, 5000);
   natsOptions_SetMaxReconnect(options, -1);  // forever

@@ -466,7 +466,8 @@ TEST(ApiRedactionTest, NoPasswordInAnyOutput) {
   ScratchDatabase db;
   std::string nats = TestStack::get().nats_url();
   nats.insert(nats.find("://") + 3, "kim:n4tspassw0rd@");
-  ServeProcess serve({"--nats-url", nats, "--database-url", db.url(),
+  // A list, as for a cluster: each URL's credentials are hidden.
+  ServeProcess serve({"--nats-url", nats + ", nats://lee:0therpassw0rd@127.0.0.1:1", "--database-url", db.url(),
                       "--jwt-secret", "redaction-test-secret", "--log-level", "info"});
   ASSERT_FALSE(serve.url().empty()) << serve.log();
   const std::string db_password = db.url().substr(db.url().find(':', 13) + 1, db.url().find('@') - db.url().find(':', 13) - 1);
@@ -476,6 +477,7 @@ TEST(ApiRedactionTest, NoPasswordInAnyOutput) {
   for (const auto& [where, text] : std::vector<std::pair<std::string, std::string>>{
            {"banner", serve.banner()}, {"log", serve.log()}, {"/stats", stats.body}, {"/readyz", ready.body}}) {
     EXPECT_EQ(text.find("n4tspassw0rd"), std::string::npos) << where << ": " << text;
+    EXPECT_EQ(text.find("0therpassw0rd"), std::string::npos) << where << ": " << text;
     EXPECT_EQ(text.find(db_password), std::string::npos) << where << ": " << text;
   }
   EXPECT_NE(stats.body.find("kim:***@"), std::string::npos) << stats.body;
