@@ -1,5 +1,8 @@
 #include "core/proto/fields.hpp"
 
+#include <cstdint>
+#include <limits>
+
 #include "core/base/uuid.hpp"
 
 namespace parkchat::proto {
@@ -9,9 +12,18 @@ std::string name_of(Field field) { return field.camel; }
 
 // JSON numbers that are whole and fit, or strings of digits ("4"), as clients send both.
 std::optional<std::int64_t> as_int(const nlohmann::json& value) {
+  if (value.is_number_unsigned()) {
+    const std::uint64_t u = value.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+    return static_cast<std::int64_t>(u);
+  }
   if (value.is_number_integer()) return value.get<std::int64_t>();
   if (value.is_number_float()) {
-    double d = value.get<double>();
+    // Within ±2^53 a double is a whole number exactly or not at all; past it (1e50) the cast to
+    // an integer would be undefined (found by fuzz/fuzz_json_fields).
+    constexpr double kLargestExact = 9007199254740992.0;
+    const double d = value.get<double>();
+    if (!(d >= -kLargestExact && d <= kLargestExact)) return std::nullopt;
     if (d == static_cast<double>(static_cast<std::int64_t>(d))) return static_cast<std::int64_t>(d);
     return std::nullopt;
   }

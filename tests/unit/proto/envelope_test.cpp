@@ -45,6 +45,18 @@ TEST(FieldsTest, AcceptsCamelAndSnakeCase) {
   }
 }
 
+// Found by fuzz/fuzz_json_fields: a number past any integer (1e50) was cast to one, which is
+// undefined; numbers past int64 are not integers here.
+TEST(FieldsTest, HugeNumbersAreNoIntegers) {
+  auto payload = nlohmann::json::parse(
+      R"({"userId":4,"memberIds":[1,33333333333333333333333333333333333333333333333332,3],"big":18446744073709551615,"f":1e300})");
+  EXPECT_FALSE(require_int_list(payload, {"memberIds"}));
+  EXPECT_FALSE(require_int(payload, {"big"}));
+  EXPECT_FALSE(require_int(payload, {"f"}));
+  EXPECT_EQ(*require_int(payload, {"userId"}), 4);
+  EXPECT_EQ(*require_int(nlohmann::json::parse(R"({"n":42.0})"), {"n"}), 42);
+}
+
 TEST(FieldsTest, NamesTheFieldThatIsWrong) {
   auto payload = nlohmann::json::parse(R"({"userId":"four","roomId":7})");
   auto user = require_int(payload, {"userId"});
