@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   if (!o.backlog) start_persisters();
 
   std::atomic<std::uint64_t> publish_errors{0};
-  auto publisher = bus::AsyncPublisher::open(**nats, 4096, [&](const std::string&, Result<bool> stored_ok) {
+  auto publisher = bus::AsyncPublisher::open(**nats, 4096, [&](const std::string&, Result<bus::PublishAck> stored_ok) {
     if (!stored_ok) publish_errors.fetch_add(1);
   });
   if (!publisher) die(publisher.error().message);

@@ -1,8 +1,11 @@
 // parkchat send --room ID [--as USER[:NAME] | --token T] [--type TEXT|IMAGE] [--id UUID]
 //               [--via auto|ws|rest] MESSAGE|-
 // Sends through the gateway and waits for its ack; falls back to REST (seed §8.1) with the same
-// message id, so a message is stored once whichever way it went. Prints each stored id.
+// message id, so a message is stored once whichever way it went. Prints each stored id. A
+// message given --id may be a resend of any age: it goes through REST unless --via ws says
+// otherwise (core/client/resend.hpp).
 
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -13,6 +16,7 @@
 #include "cmd/command.hpp"
 #include "core/base/uuid.hpp"
 #include "core/client/chat_session.hpp"
+#include "core/client/resend.hpp"
 #include "core/client/rest_client.hpp"
 
 namespace parkchat::cmd {
@@ -43,7 +47,9 @@ Run add_send(CLI::App& sub) {
   sub.add_option("--room", o->room, "room id")->required();
   add_identity_options(sub, o->identity);
   sub.add_option("--type", o->type, "TEXT or IMAGE (an http(s) URL)")->check(CLI::IsMember({"TEXT", "IMAGE"}))->capture_default_str();
-  sub.add_option("--id", o->id, "message id (a UUID), to make a retry idempotent");
+  sub.add_option("--id", o->id,
+                 "message id (a UUID), to make a retry idempotent; with --via auto it goes through REST, which finds "
+                 "the id in history at any age");
   sub.add_option("--via", o->via, "auto (gateway, then REST), ws or rest")
       ->check(CLI::IsMember({"auto", "ws", "rest"}))
       ->capture_default_str();
@@ -76,7 +82,10 @@ Run add_send(CLI::App& sub) {
     constexpr auto kTimeout = std::chrono::seconds(5);
     std::unique_ptr<client::ClientLoop> loop;
     std::unique_ptr<client::ChatSession> session;
-    if (o->via != "rest") {
+    // An explicit id is a retry whose first attempt may lie past the duplicate window.
+    const bool resend = o->id && o->via == "auto" &&
+                        client::resend_path(std::chrono::steady_clock::duration::max()) == client::ResendPath::rest;
+    if (o->via != "rest" && !resend) {
       loop = client::ClientLoop::start();
       auto opened = client::ChatSession::open(*loop, *server, *token, o->room, kTimeout);
       if (opened) {

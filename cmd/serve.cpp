@@ -1,5 +1,6 @@
 // parkchat serve: run the whole system, or the roles given.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -8,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/command.hpp"
+#include "core/auth/token.hpp"
 #include "daemon/app.hpp"
 
 namespace parkchat::cmd {
@@ -43,6 +45,43 @@ Run add_serve(CLI::App& sub) {
                  "join_room and leave_room a socket may send a second, 400 in a burst; more are RATE_LIMITED "
                  "(default 20)")
       ->check(CLI::Range(0.1, 10000.0));
+  // Per user and process (N processes allow N times as much).
+  auto& budgets = options->budgets;
+  sub.add_option_function<double>(
+         "--send-rate", [&budgets](double rate) { budgets.sends = {rate, 2 * rate}; },
+         "Messages a user may send a second, socket and REST together, twice that in a burst; more are "
+         "RATE_LIMITED (default 20)")
+      ->check(CLI::Range(0.1, 100000.0));
+  sub.add_option_function<double>(
+         "--rest-rate", [&budgets](double rate) { budgets.requests = {rate, 10 * rate}; },
+         "REST requests a user may make a second, ten times that in a burst (default 50)")
+      ->check(CLI::Range(0.1, 100000.0));
+  sub.add_option_function<double>(
+         "--read-rate", [&budgets](double rate) { budgets.reads = {rate, std::max(400.0, 2 * rate)}; },
+         "History reads a user may make a second, 400 in a burst (a client refilling 200 rooms) (default 10)")
+      ->check(CLI::Range(0.1, 100000.0));
+  sub.add_option_function<double>(
+         "--room-create-rate", [&budgets](double per_minute) { budgets.room_creations = {per_minute / 60, 3 * per_minute}; },
+         "Rooms a user may create a minute, three times that in a burst (default 10)")
+      ->check(CLI::Range(0.1, 100000.0));
+  sub.add_option_function<double>(
+         "--room-add-rate", [&budgets](double per_hour) { budgets.rooms_adding = {per_hour / 3600, per_hour}; },
+         "New rooms and member additions that may add one user an hour, all of them in a burst (default 60)")
+      ->check(CLI::Range(1.0, 1000000.0));
+  sub.add_option("--max-sockets-per-user", options->max_sockets_per_user,
+                 "Sockets one user may hold; one more closes the user's oldest with an error event (default 20)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  sub.add_option_function<std::string>(
+         "--dedupe-window",
+         [options](const std::string& text) {
+           auto window = auth::parse_duration(text);
+           if (!window || *window < std::chrono::seconds(1) || *window > std::chrono::hours(24)) {
+             throw CLI::ValidationError("--dedupe-window", "expected a duration from 1s to 24h, such as 2m or 90s");
+           }
+           options->dedupe_window = *window;
+         },
+         "How long a resent message id is recognised and not delivered again (JetStream's duplicate window; "
+         "nats-server keeps about 100 bytes per message of the window; default 2m)");
   sub.add_option("--allowed-origins", options->allowed_origins,
                  "Browser Origins the gateway admits, comma-separated (default: any)")
       ->delimiter(',');

@@ -163,6 +163,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
   std::unique_ptr<notify::Notifier> notifier;
   std::unique_ptr<bus::AsyncRequester> requester;
   obs::Registry metrics;
+  limits::UserBudgets budgets(serve_options.budgets);
   std::unique_ptr<api::RestApi> rest;
   std::unique_ptr<api::OpsEndpoints> ops;
   // The listener outlives the gateway: NATS callbacks still running while the gateway goes
@@ -184,7 +185,9 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     auto connected = bus::NatsClient::connect(nats_url, "parkchat-serve");
     if (!connected) return fatal(connected.error().message);
     nats = std::move(*connected);
-    if (auto streams = bus::ensure_streams(*nats); !streams) return fatal("JetStream: " + streams.error().message);
+    bus::StreamOptions stream_options;
+    stream_options.dedupe_window = serve_options.dedupe_window;
+    if (auto streams = bus::ensure_streams(*nats, stream_options); !streams) return fatal("JetStream: " + streams.error().message);
   }
   if (run_service) {
     auto opened = store::DatabasePool::open(database_url, 8);
@@ -230,7 +233,9 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     chat_options.jwt_secret = *secret;
     chat_options.typing_rate = serve_options.typing_rate;
     chat_options.membership_rate = serve_options.join_rate;
-    chat_gateway = std::make_unique<gateway::ChatGateway>(*gateway_nats, *gateway_requester, chat_options, new_uuid());
+    chat_options.max_sockets_per_user = serve_options.max_sockets_per_user;
+    chat_gateway =
+        std::make_unique<gateway::ChatGateway>(*gateway_nats, *gateway_requester, budgets, chat_options, new_uuid());
     if (auto started = chat_gateway->start(); !started) return fatal("gateway: " + started.error().message);
     sio = std::make_unique<gateway::SioServer>(gateway::SioOptions{serve_options.connect_timeout, serve_options.max_payload});
     sio->add_namespace("/chat", *chat_gateway);
@@ -243,7 +248,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     router = std::make_unique<gateway::EngineRouter>(std::vector<gateway::EngineServer*>{engine.get()});
   }
   if (run_api || run_gateway) {
-    if (run_api) rest = std::make_unique<api::RestApi>(*requester, metrics, api::RestApiOptions{*secret});
+    if (run_api) rest = std::make_unique<api::RestApi>(*requester, budgets, metrics, api::RestApiOptions{*secret});
     ops = std::make_unique<api::OpsEndpoints>(requester.get(), metrics, [&] {
       nlohmann::json stats = {
           {"version", kVersion},

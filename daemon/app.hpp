@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/config/settings.hpp"
+#include "daemon/limits/user_budgets.hpp"
 
 namespace parkchat::daemon {
 
@@ -23,6 +24,12 @@ struct ServeOptions {
   // Per socket: typing events a second (beyond, dropped) and joins plus leaves a second.
   double typing_rate = 5;
   double join_rate = 20;
+  // Per user and process: sends (socket and REST), REST requests, history reads, room
+  // creations, rooms that may add the user; and sockets at once.
+  limits::BudgetRates budgets;
+  std::size_t max_sockets_per_user = 20;
+  // How long CHAT_MESSAGES drops a resent message id (JetStream's duplicate window).
+  std::chrono::milliseconds dedupe_window{std::chrono::minutes(2)};
   // Browser Origins the gateway admits; empty admits any.
   std::vector<std::string> allowed_origins;
 };

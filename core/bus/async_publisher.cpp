@@ -34,7 +34,7 @@ void AsyncPublisher::on_ack(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* er
   natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
   const std::string msg_id = id != nullptr ? id : "";
   if (ack != nullptr) {
-    self->report_(msg_id, ack->Duplicate);
+    self->report_(msg_id, PublishAck{ack->Duplicate, ack->Sequence});
   } else {
     std::string text = error != nullptr && error->ErrText != nullptr ? error->ErrText : "unknown error";
     self->report_(msg_id, fail(Errc::unavailable, "JetStream refused " + msg_id + ": " + text));

@@ -15,9 +15,9 @@ namespace parkchat::bus {
 
 class AsyncPublisher {
  public:
-  // Called once per publish: the message id, and whether the stream had already seen it
-  // (a duplicate), or the error. Runs on a nats.c thread; keep it short.
-  using Report = std::function<void(const std::string& msg_id, Result<bool> stored)>;
+  // Called once per publish: the message id and the stream's answer, or the error. Publishes
+  // of one id are answered in the order they were made (the stream takes them in order). Runs on a nats.c thread; keep it short.
+  using Report = std::function<void(const std::string& msg_id, Result<PublishAck> stored)>;
 
   // `nats` must outlive the publisher. With `max_pending` in flight, publish() waits up to
   // `stall_wait` for room, then fails: an event loop passes a few milliseconds, not seconds.

@@ -199,7 +199,7 @@ Result<void> NatsClient::publish(const std::string& subject, std::string_view da
   return {};
 }
 
-Result<bool> NatsClient::publish_durable(const std::string& subject, std::string_view data, const std::string& msg_id,
+Result<PublishAck> NatsClient::publish_durable(const std::string& subject, std::string_view data, const std::string& msg_id,
                                         const Headers& headers) {
   jsPubOptions options;
   jsPubOptions_Init(&options);
@@ -216,9 +216,9 @@ Result<bool> NatsClient::publish_durable(const std::string& subject, std::string
   if (s != NATS_OK) {
     return tl::unexpected(nats_error(s, "JetStream publish to " + subject + " (code " + std::to_string(code) + ")"));
   }
-  bool duplicate = ack->Duplicate;
+  const PublishAck result{ack->Duplicate, ack->Sequence};
   jsPubAck_Destroy(ack);
-  return duplicate;
+  return result;
 }
 
 Result<std::string> NatsClient::request(const std::string& subject, std::string_view data,

@@ -31,6 +31,13 @@ std::string_view header(const natsMsg* msg, const char* name);
 // Headers to publish with a message.
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// A stream's answer to a publish. For a duplicate (an id seen within the stream's duplicate
+// window) `sequence` is that of the message stored first, which nothing replaced.
+struct PublishAck {
+  bool duplicate = false;
+  std::uint64_t sequence = 0;
+};
+
 // An active subscription; unsubscribes when destroyed.
 class Subscription {
  public:
@@ -75,9 +82,8 @@ class NatsClient {
   bool connected() const;
 
   Result<void> publish(const std::string& subject, std::string_view data, const Headers& headers = {});
-  // Publishes to JetStream with Nats-Msg-Id = msg_id and waits for the stream's ack. Returns
-  // true when the stream had already seen that id (a duplicate, not stored twice).
-  Result<bool> publish_durable(const std::string& subject, std::string_view data, const std::string& msg_id,
+  // Publishes to JetStream with Nats-Msg-Id = msg_id and waits for the stream's ack.
+  Result<PublishAck> publish_durable(const std::string& subject, std::string_view data, const std::string& msg_id,
                                const Headers& headers = {});
   // Request/reply. No responders or NATS down: UNAVAILABLE at once; no reply in time: UNAVAILABLE.
   Result<std::string> request(const std::string& subject, std::string_view data, std::chrono::milliseconds timeout);

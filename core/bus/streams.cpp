@@ -1,6 +1,7 @@
 #include "core/bus/streams.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/obs/log.hpp"
 
@@ -14,7 +15,62 @@ struct StreamSpec {
   std::vector<const char*> subjects;
   std::int64_t max_age_ns;
   jsStorageType storage;
+  std::int64_t duplicates_ns;  // the Nats-Msg-Id window
+  bool allow_direct;
+  // Republished once stored (the live subjects of core/chat/subjects.hpp); null for none.
+  const char* republish_source;
+  const char* republish_destination;
 };
+
+bool same_text(const char* a, const char* b) {
+  return (a == nullptr || *a == '\0') ? (b == nullptr || *b == '\0') : (b != nullptr && std::strcmp(a, b) == 0);
+}
+
+// Whether a stream's RePublish setting is the one `spec` asks for.
+bool republishes_as(const jsRePublish* current, const StreamSpec& spec) {
+  if (current == nullptr) return spec.republish_source == nullptr;
+  return spec.republish_source != nullptr && same_text(current->Source, spec.republish_source) &&
+         same_text(current->Destination, spec.republish_destination);
+}
+
+// Messages of `stream` that a consumer has not yet processed (or -1 when unknown).
+std::int64_t unprocessed(NatsClient& nats, const char* stream) {
+  jsConsumerInfoList* consumers = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  if (js_Consumers(&consumers, nats.jetstream(), stream, nullptr, &code) != NATS_OK) return -1;
+  std::int64_t count = 0;
+  for (int i = 0; consumers != nullptr && i < consumers->Count; ++i) {
+    count += static_cast<std::int64_t>(consumers->List[i]->NumPending) + consumers->List[i]->NumAckPending;
+  }
+  if (consumers != nullptr) jsConsumerInfoList_Destroy(consumers);
+  return count;
+}
+
+// nats-server 2.9 cannot change a stream's RePublish setting: a stream made without it (by an
+// earlier parkchat) is made again. Only when nothing in it is still waiting for a consumer:
+// everything a stream held has reached PostgreSQL (messages) or no longer matters (typing).
+Result<void> recreate_stream(NatsClient& nats, jsStreamConfig& config, const StreamSpec& spec) {
+  if (spec.storage == js_FileStorage) {
+    const std::int64_t waiting = unprocessed(nats, spec.name);
+    if (waiting != 0) {
+      return fail(Errc::unavailable,
+                  std::string("stream ") + spec.name + " must be made again to republish what it stores, but " +
+                      (waiting < 0 ? "its consumers cannot be read" : std::to_string(waiting) + " of its messages") +
+                      " wait for a consumer; run the service role of the earlier version until they are stored");
+    }
+  }
+  obs::logger("bus")->warn("stream {} made again: it now republishes what it stores", spec.name);
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_DeleteStream(nats.jetstream(), spec.name, nullptr, &code);
+  jsStreamInfo* info = nullptr;
+  if (s == NATS_OK) s = js_AddStream(&info, nats.jetstream(), &config, nullptr, &code);
+  if (info != nullptr) jsStreamInfo_Destroy(info);
+  if (s != NATS_OK) {
+    return tl::unexpected(
+        nats_error(s, std::string("making stream ") + spec.name + " again (JetStream code " + std::to_string(code) + ")"));
+  }
+  return {};
+}
 
 Result<void> ensure_stream(NatsClient& nats, StreamSpec spec) {
   jsStreamConfig config;
@@ -25,14 +81,24 @@ Result<void> ensure_stream(NatsClient& nats, StreamSpec spec) {
   config.MaxAge = spec.max_age_ns;
   config.Storage = spec.storage;
   // Nats-Msg-Id duplicates are dropped within this window.
-  config.Duplicates = std::min<std::int64_t>(2 * 60 * kSecond, spec.max_age_ns);
+  config.Duplicates = std::min<std::int64_t>(spec.duplicates_ns, spec.max_age_ns);
+  config.AllowDirect = spec.allow_direct;
+  jsRePublish republish;
+  if (spec.republish_source != nullptr) {
+    jsRePublish_Init(&republish);
+    republish.Source = spec.republish_source;
+    republish.Destination = spec.republish_destination;
+    config.RePublish = &republish;
+  }
 
   jsStreamInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_GetStreamInfo(&info, nats.jetstream(), spec.name, nullptr, &code);
   if (s == NATS_OK) {
+    const bool republish_changes = !republishes_as(info->Config->RePublish, spec);
     jsStreamInfo_Destroy(info);
     info = nullptr;
+    if (republish_changes) return recreate_stream(nats, config, spec);
     s = js_UpdateStream(&info, nats.jetstream(), &config, nullptr, &code);
   } else if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
     s = js_AddStream(&info, nats.jetstream(), &config, nullptr, &code);
@@ -46,17 +112,26 @@ Result<void> ensure_stream(NatsClient& nats, StreamSpec spec) {
 
 }  // namespace
 
-Result<void> ensure_streams(NatsClient& nats) {
+Result<void> ensure_streams(NatsClient& nats, const StreamOptions& options) {
+  constexpr std::int64_t kDay = 24 * 3600 * kSecond;
+  constexpr std::int64_t kTwoMinutes = 2 * 60 * kSecond;
+  const std::int64_t dedupe_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options.dedupe_window).count();
   const StreamSpec specs[] = {
-      {kMessagesStream, {"chat.room.*.message", "chat.dm.*.message"}, 30 * 24 * 3600 * kSecond, js_FileStorage},
-      {kPresenceStream, {"chat.user.*.presence"}, 5 * 60 * kSecond, js_MemoryStorage},
-      {kTypingStream, {"chat.room.*.typing"}, 10 * kSecond, js_MemoryStorage},
-      {kDeadLetterStream, {"chat.deadletter.>"}, 30 * 24 * 3600 * kSecond, js_FileStorage},
+      {kMessagesStream, {"chat.room.*.message", "chat.dm.*.message"}, 30 * kDay, js_FileStorage, dedupe_ns, true,
+       "chat.*.*.message", "chat.live.$2.message.$1"},
+      {kPresenceStream, {"chat.user.*.presence"}, 5 * 60 * kSecond, js_MemoryStorage, kTwoMinutes, false, nullptr, nullptr},
+      {kTypingStream, {"chat.room.*.typing"}, 10 * kSecond, js_MemoryStorage, kTwoMinutes, false, "chat.room.*.typing",
+       "chat.live.$1.typing"},
+      {kDeadLetterStream, {"chat.deadletter.>"}, 30 * kDay, js_FileStorage, kTwoMinutes, false, nullptr, nullptr},
   };
   for (const StreamSpec& spec : specs) {
     if (auto r = ensure_stream(nats, spec); !r) return r;
   }
   return {};
+}
+
+StreamMessageRequest stream_message_request(const char* stream, std::uint64_t sequence) {
+  return {std::string("$JS.API.DIRECT.GET.") + stream, "{\"seq\":" + std::to_string(sequence) + "}"};
 }
 
 Result<std::vector<StreamReport>> report_streams(NatsClient& nats) {

@@ -18,9 +18,26 @@ inline constexpr const char* kTypingStream = "CHAT_TYPING";
 inline constexpr const char* kDeadLetterStream = "CHAT_DEADLETTER";
 inline constexpr const char* kDeadLetterReasonHeader = "Parkchat-Deadletter-Reason";
 
-// Creates CHAT_MESSAGES, CHAT_PRESENCE, CHAT_TYPING and CHAT_DEADLETTER, or brings their subjects, max age and
-// storage up to date.
-Result<void> ensure_streams(NatsClient& nats);
+struct StreamOptions {
+  // How long CHAT_MESSAGES remembers a Nats-Msg-Id to drop its duplicates (`serve
+  // --dedupe-window`). nats-server keeps every id of the window in memory: about 100 bytes per
+  // message, so window × message rate.
+  std::chrono::milliseconds dedupe_window{std::chrono::minutes(2)};
+};
+
+// Creates CHAT_MESSAGES, CHAT_PRESENCE, CHAT_TYPING and CHAT_DEADLETTER, or brings their
+// subjects, max age, storage and duplicate window up to date. CHAT_MESSAGES allows direct gets
+// (stream_message_request).
+Result<void> ensure_streams(NatsClient& nats, const StreamOptions& options = {});
+
+// The request that reads message `sequence` of `stream` (a JetStream direct get, answered by
+// any server holding the stream): its reply is the stored payload, empty when there is no
+// such message.
+struct StreamMessageRequest {
+  std::string subject;
+  std::string payload;
+};
+StreamMessageRequest stream_message_request(const char* stream, std::uint64_t sequence);
 
 struct ConsumerReport {
   std::string name;

@@ -35,6 +35,11 @@ nlohmann::json to_json(const Message& m) {
           {"createdAt", format_iso8601(m.created_at)}};
 }
 
+Result<void> check_resend(const Message& stored, const std::string& room_id, std::int64_t sender_id) {
+  if (stored.room_id == room_id && stored.sender_id == sender_id) return {};
+  return fail(Errc::conflict, "message id " + stored.id + " is already used by another message");
+}
+
 Result<void> validate_client_content(MessageType type, std::string_view content) {
   auto length = utf8_length(content);
   if (!length) return fail(Errc::validation, "content is not valid UTF-8");

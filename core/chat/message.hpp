@@ -42,6 +42,10 @@ nlohmann::json to_json(const Message& message);
 // its type. The id and room id come back in canonical lowercase form.
 Result<Message> message_from_json(const nlohmann::json& json);
 
+// An id names one message (CONTRACT §7.2): a send whose id is already taken is a retry of
+// `stored` when room and sender are the same; CONFLICT otherwise, whatever the path.
+Result<void> check_resend(const Message& stored, const std::string& room_id, std::int64_t sender_id);
+
 // Checks what a client sends: TEXT is valid UTF-8, not blank, at most 4,000 characters; IMAGE
 // is an http(s) URL; SYSTEM is refused (only the server writes it).
 Result<void> validate_client_content(MessageType type, std::string_view content);

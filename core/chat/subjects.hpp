@@ -1,5 +1,10 @@
 #pragma once
-// The NATS subjects of a room and a user (CONTRACT §5), and the gateway's own within them.
+// The NATS subjects of a room and a user (CONTRACT §5), and the live subjects gateways follow.
+//
+// What a room's sockets receive comes from chat.live.{id}.*, one subscription per room: the
+// streams republish there what they stored (messages from CHAT_MESSAGES, typing from
+// CHAT_TYPING), so a publish the stream drops as a duplicate (a resend, or an id taken by
+// another message) is delivered to nobody; membership events are published there directly.
 
 #include <cstdint>
 #include <string>
@@ -13,17 +18,23 @@ namespace parkchat::chat {
 std::string message_subject(RoomType type, std::string_view room_id);
 // chat.room.{id}.typing
 std::string typing_subject(std::string_view room_id);
-// chat.room.{id}.members: {roomId, memberIds} after a membership change.
+
+inline constexpr const char* kLivePrefix = "chat.live.";
+// chat.live.{id}.message.{room|dm} and chat.live.{id}.typing: where CHAT_MESSAGES and
+// CHAT_TYPING republish what they stored (the streams' RePublish settings, core/bus/streams.cpp;
+// nats-server 2.9 wants every wildcard of the source in the destination, hence the last token).
+// chat.live.{id}.members: {roomId, memberIds} after a membership change.
 std::string members_subject(std::string_view room_id);
-// chat.room.{id}.joined and .left: a user's socket entered or left the room on some gateway.
+// chat.live.{id}.joined and .left: a user's socket entered or left the room on some gateway.
 std::string joined_subject(std::string_view room_id);
 std::string left_subject(std::string_view room_id);
-// chat.*.{id}.*: everything above for one room, in one subscription.
-std::string room_wildcard(std::string_view room_id);
+// chat.live.{id}.>: everything a room's sockets receive, in one subscription.
+std::string live_wildcard(std::string_view room_id);
 // chat.user.{id}.presence
 std::string presence_subject(std::int64_t user_id);
 
-// The last token of a subject ("message" of chat.room.x.message).
+// The token after the room id ("message" of chat.room.x.message and chat.live.x.message.dm);
+// the last token of a shorter subject.
 std::string_view subject_kind(std::string_view subject);
 
 }  // namespace parkchat::chat

@@ -1,17 +1,38 @@
 #include "core/client/rest_client.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "core/proto/envelope.hpp"
 
 namespace parkchat::client {
+namespace {
+
+constexpr int kRateLimitedRetries = 20;
+constexpr std::chrono::milliseconds kLongestRetryWait{10'000};
+
+}  // namespace
 
 Result<nlohmann::json> RestClient::call(const std::string& method, const std::string& target, const std::string& body) {
   HeaderList headers = {{"Authorization", "Bearer " + token_}};
   if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-  auto reply = http_call(server_, method, "/api/user/chat" + target, body, headers);
-  if (!reply) return tl::unexpected(reply.error());
-  auto envelope = nlohmann::json::parse(reply->body, nullptr, false);
-  if (envelope.is_discarded()) {
-    return fail(Errc::unavailable, server_.text() + " answered " + std::to_string(reply->status) + " without JSON");
+  nlohmann::json envelope;
+  // A request refused for the caller's own rate is made again when the server says it may be:
+  // every call here is safe to repeat (a send carries its id). Only short waits are taken.
+  for (int attempt = 0;; ++attempt) {
+    auto reply = http_call(server_, method, "/api/user/chat" + target, body, headers);
+    if (!reply) return tl::unexpected(reply.error());
+    envelope = nlohmann::json::parse(reply->body, nullptr, false);
+    if (envelope.is_discarded()) {
+      return fail(Errc::unavailable, server_.text() + " answered " + std::to_string(reply->status) + " without JSON");
+    }
+    std::int64_t retry_ms = -1;
+    if (reply->status == 429 && envelope.contains("error") && envelope["error"].is_object()) {
+      const auto& hint = envelope["error"].find("retryAfterMs");
+      if (hint != envelope["error"].end() && hint->is_number_integer()) retry_ms = hint->get<std::int64_t>();
+    }
+    if (retry_ms < 0 || retry_ms > kLongestRetryWait.count() || attempt >= kRateLimitedRetries) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(retry_ms));
   }
   auto data = proto::open_envelope(envelope);
   if (data && envelope.contains("duplicate") && data->is_object()) (*data)["duplicate"] = envelope["duplicate"];

@@ -1,6 +1,7 @@
 #pragma once
 // The REST calls the operator commands make (CONTRACT §3), as a user with a token: the
-// envelope opened, a refusal returned as the server's error code and message.
+// envelope opened, a refusal returned as the server's error code and message. RATE_LIMITED
+// with a short retryAfterMs is waited out and the call made again. Blocking.
 
 #include <cstdint>
 #include <optional>

@@ -17,8 +17,10 @@ Result<BatchOutcome> store_message_batch(pqxx::connection* conn, const std::vect
   }
   const std::string rows_json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return in_transaction<BatchOutcome>(conn, [&](pqxx::work& tx) -> Result<BatchOutcome> {
-    // Rows of the first kind name a message of an unknown room; every other row is one newly
-    // inserted message.
+    // One row per message not stored because its room does not exist ('unknown'), or because
+    // its id is already another message's ('conflict': a reuse past the stream's duplicate
+    // window), and one per newly inserted message. The statement's snapshot predates its insert,
+    // so the join with chat_messages sees earlier messages only.
     pqxx::result result = tx.exec_params(
         "WITH batch AS ("
         "  SELECT * FROM json_to_recordset($1::json) AS x(id uuid, \"roomId\" uuid, \"senderId\" bigint, "
@@ -28,13 +30,18 @@ Result<BatchOutcome> store_message_batch(pqxx::connection* conn, const std::vect
         "  INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
         "  SELECT id, \"roomId\", \"senderId\", COALESCE(\"senderName\", ''), content, type, \"createdAt\" FROM known "
         "  ON CONFLICT (id) DO NOTHING RETURNING created_at) "
-        "SELECT true, 0::bigint, b.id::text FROM batch b WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.id = b.id) "
-        "UNION ALL SELECT false, " PARKCHAT_MICROS("created_at") ", NULL FROM ins",
+        "SELECT 'unknown', 0::bigint, b.id::text FROM batch b WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.id = b.id) "
+        "UNION ALL SELECT 'conflict', 0::bigint, k.id::text FROM known k JOIN chat_messages m ON m.id = k.id "
+        "  WHERE m.room_id <> k.\"roomId\" OR m.sender_id <> k.\"senderId\" "
+        "UNION ALL SELECT 'inserted', " PARKCHAT_MICROS("created_at") ", NULL FROM ins",
         rows_json);
     BatchOutcome outcome;
     for (const auto& row : result) {
-      if (row[0].as<bool>()) {
+      const std::string kind = row[0].as<std::string>();
+      if (kind == "unknown") {
         outcome.unknown_room_ids.push_back(row[2].as<std::string>());
+      } else if (kind == "conflict") {
+        outcome.conflicting_ids.push_back(row[2].as<std::string>());
       } else {
         outcome.inserted_created.push_back(row[1].as<std::int64_t>());
       }

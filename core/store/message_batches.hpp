@@ -19,9 +19,10 @@ namespace parkchat::store {
 struct BatchOutcome {
   std::vector<Micros> inserted_created;        // createdAt of each new row (duplicates insert none)
   std::vector<std::string> unknown_room_ids;   // ids of messages not stored: their room does not exist
+  std::vector<std::string> conflicting_ids;    // ids of messages not stored: another message has the id
 };
 
-// Duplicates (by id, in the batch or already stored) are ignored.
+// Duplicates (by id, in the batch or already stored with the same room and sender) are ignored.
 Result<BatchOutcome> store_message_batch(pqxx::connection* conn, const std::vector<chat::Message>& messages);
 
 // Moves each room's updated_at forward to `newest` (roomId → createdAt), locking rooms in id

@@ -25,40 +25,38 @@ std::int64_t unread_in_room(pqxx::work& tx, const std::string& room_id, std::int
 
 }  // namespace
 
-Result<SavedMessage> MessageRepository::save(const chat::Message& m) {
+Result<SaveCheck> MessageRepository::check_save(const chat::Message& m) {
   pqxx::result room = tx_.exec_params(
       "SELECT r.type, r.closed_at IS NOT NULL FROM chat_rooms r JOIN chat_room_members mem ON mem.room_id = r.id "
       "AND mem.user_id = $2 AND mem.left_at IS NULL WHERE r.id = $1",
       m.room_id, m.sender_id);
   if (room.empty()) return fail(Errc::not_found, "room not found");
-  SavedMessage saved;
-  saved.room_type = chat::parse_room_type(room[0][0].as<std::string>()).value_or(chat::RoomType::group);
-
-  const bool read_only = room[0][1].as<bool>();
-  if (!read_only) {
-    pqxx::result inserted = tx_.exec_params(
-        "INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (id) DO NOTHING RETURNING id",
-        m.id, m.room_id, m.sender_id, m.sender_name, m.content, std::string(chat::type_name(m.type)),
-        format_iso8601(m.created_at));
-    if (!inserted.empty()) {
-      tx_.exec_params("UPDATE chat_rooms SET updated_at = GREATEST(updated_at, $2::timestamptz) WHERE id = $1",
-                      m.room_id, format_iso8601(m.created_at));
-      saved.message = m;
-      return saved;
-    }
-  }
-  // Not inserted: the id is taken (a retry, or a clash), or the room is read-only. A retry of a
-  // message stored before the room closed still gets its stored copy.
+  SaveCheck check;
+  check.room_type = chat::parse_room_type(room[0][0].as<std::string>()).value_or(chat::RoomType::group);
+  // A retry of a message stored before the room closed still gets its stored copy.
   pqxx::result existing =
       tx_.exec_params(std::string("SELECT ") + kMessageColumns + " FROM chat_messages m WHERE m.id = $1", m.id);
-  if (existing.empty()) return fail(Errc::forbidden, "room is read-only");
-  saved.message = read_message(existing[0], 0);
-  if (saved.message.room_id != m.room_id || saved.message.sender_id != m.sender_id) {
-    return fail(Errc::conflict, "message id " + m.id + " is already used by another message");
+  if (!existing.empty()) {
+    chat::Message stored = read_message(existing[0], 0);
+    if (auto resend = chat::check_resend(stored, m.room_id, m.sender_id); !resend) return tl::unexpected(resend.error());
+    check.stored = std::move(stored);
+    return check;
   }
-  saved.duplicate = true;
-  return saved;
+  if (room[0][1].as<bool>()) return fail(Errc::forbidden, "room is read-only");
+  return check;
+}
+
+Result<void> MessageRepository::insert(const chat::Message& m) {
+  pqxx::result inserted = tx_.exec_params(
+      "INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (id) DO NOTHING RETURNING id",
+      m.id, m.room_id, m.sender_id, m.sender_name, m.content, std::string(chat::type_name(m.type)),
+      format_iso8601(m.created_at));
+  if (!inserted.empty()) {
+    tx_.exec_params("UPDATE chat_rooms SET updated_at = GREATEST(updated_at, $2::timestamptz) WHERE id = $1",
+                    m.room_id, format_iso8601(m.created_at));
+  }
+  return {};
 }
 
 Result<MessagePage> MessageRepository::list(const std::string& room_id, std::int64_t user, int limit,

@@ -21,10 +21,9 @@ namespace parkchat::store {
 constexpr int kMaxPageSize = 100;
 constexpr int kDefaultPageSize = 50;
 
-struct SavedMessage {
-  chat::Message message;   // as stored (the first copy when duplicate)
-  bool duplicate = false;
+struct SaveCheck {
   chat::RoomType room_type = chat::RoomType::group;
+  std::optional<chat::Message> stored;  // the message already saved under the id: a retry
 };
 
 struct MessagePage {
@@ -44,10 +43,13 @@ class MessageRepository {
   // `tx` must outlive the repository.
   explicit MessageRepository(pqxx::work& tx) : tx_(tx) {}
 
-  // Saves once per id: the same id again returns the stored message with duplicate = true; an id
-  // already used in another room or by another sender is CONFLICT. The sender must be an active
-  // member (else NOT_FOUND) of a room that is not read-only (else FORBIDDEN).
-  Result<SavedMessage> save(const chat::Message& message);
+  // What saving `message` would mean: the sender must be an active member (else NOT_FOUND); a
+  // message already stored under its id is returned when this is a retry of it (CONFLICT when
+  // it is another's); a new message in a read-only room is FORBIDDEN.
+  Result<SaveCheck> check_save(const chat::Message& message);
+  // Stores `message` (nothing when its id is stored already: the persister may have been
+  // first) and moves the room's updated_at.
+  Result<void> insert(const chat::Message& message);
   // Newest first, after `cursor`; `limit` is clamped to 1..100. NOT_FOUND unless a member.
   Result<MessagePage> list(const std::string& room_id, std::int64_t user, int limit,
                            const std::optional<chat::Cursor>& cursor);

@@ -4,6 +4,7 @@
 
 #include "core/auth/token.hpp"
 #include "core/proto/envelope.hpp"
+#include "daemon/api/rest_charges.hpp"
 #include "daemon/api/rest_routes.hpp"
 #include "core/proto/bounded_json.hpp"
 
@@ -20,14 +21,23 @@ std::string bearer_token(const std::string& header) {
   return start == std::string::npos ? std::string() : header.substr(start);
 }
 
+// 429 with the retry hint in the envelope (retryAfterMs) and in Retry-After (whole seconds).
+web::HttpResponse rate_limited_response(const Refusal& refusal) {
+  nlohmann::json envelope = proto::error_envelope(refusal.error);
+  envelope["error"]["retryAfterMs"] = refusal.retry_after.count();
+  const std::int64_t seconds = (refusal.retry_after.count() + 999) / 1000;
+  return {http_status(refusal.error.code), envelope.dump(), "application/json", {{"Retry-After", std::to_string(seconds)}}};
+}
+
 }  // namespace
 
 web::HttpResponse error_response(const Error& error) {
   return {http_status(error.code), proto::error_envelope(error).dump(), "application/json", {}};
 }
 
-RestApi::RestApi(bus::AsyncRequester& requester, obs::Registry& metrics, RestApiOptions options)
-    : requester_(requester), metrics_(metrics), options_(std::move(options)) {}
+RestApi::RestApi(bus::AsyncRequester& requester, limits::UserBudgets& budgets, obs::Registry& metrics,
+                 RestApiOptions options)
+    : requester_(requester), budgets_(budgets), metrics_(metrics), options_(std::move(options)) {}
 
 web::Respond RestApi::measured(const std::string& route, web::Respond respond) {
   const auto started = std::chrono::steady_clock::now();
@@ -74,16 +84,25 @@ void RestApi::handle(web::HttpRequest request, web::Respond respond) {
     measured("unmatched", std::move(respond))(error_response(call.error()));
     return;
   }
+  auto charged = charge(budgets_, *call, *caller);
+  if (!charged) {
+    measured(call->route, std::move(respond))(rate_limited_response(charged.error()));
+    return;
+  }
   const int success_status = call->success_status;
   requester_.request(call->subject, call->payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                      options_.timeout,
-                     [respond = measured(call->route, std::move(respond)), success_status](Result<std::string> reply) {
+                     [this, respond = measured(call->route, std::move(respond)), success_status,
+                      charged = std::move(*charged)](Result<std::string> reply) {
                        if (!reply) {
+                         settle(budgets_, charged, false);
                          respond(error_response(reply.error()));
                          return;
                        }
                        auto envelope = nlohmann::json::parse(*reply, nullptr, false);
                        auto data = proto::open_envelope(envelope);
+                       // A DIRECT room that existed added nobody.
+                       settle(budgets_, charged, data && !(data->is_object() && data->value("created", true) == false));
                        if (!data) {
                          respond({http_status(data.error().code), *reply, "application/json", {}});
                          return;

@@ -9,6 +9,7 @@
 
 #include "core/bus/async_requester.hpp"
 #include "core/obs/metrics.hpp"
+#include "daemon/limits/user_budgets.hpp"
 #include "daemon/web/http_server.hpp"
 
 namespace parkchat::api {
@@ -21,8 +22,10 @@ struct RestApiOptions {
 
 class RestApi {
  public:
-  // `requester` and `metrics` must outlive the API.
-  RestApi(bus::AsyncRequester& requester, obs::Registry& metrics, RestApiOptions options);
+  // `requester`, `budgets` and `metrics` must outlive the API. Requests draw on the caller's
+  // budgets (rest_charges.hpp), shared with the gateway's sends.
+  RestApi(bus::AsyncRequester& requester, limits::UserBudgets& budgets, obs::Registry& metrics,
+          RestApiOptions options);
 
   // For a request whose path starts with /api/user/chat.
   void handle(web::HttpRequest request, web::Respond respond);
@@ -31,6 +34,7 @@ class RestApi {
   web::Respond measured(const std::string& route, web::Respond respond);
 
   bus::AsyncRequester& requester_;
+  limits::UserBudgets& budgets_;
   obs::Registry& metrics_;
   RestApiOptions options_;
 };

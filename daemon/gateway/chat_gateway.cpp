@@ -5,12 +5,12 @@
 
 #include "core/base/clock.hpp"
 #include "core/base/uuid.hpp"
+#include "core/bus/streams.hpp"
 #include "core/chat/message.hpp"
 #include "core/chat/subjects.hpp"
 #include "core/obs/log.hpp"
 #include "core/proto/envelope.hpp"
 #include "core/base/recent_ids.hpp"
-#include "daemon/gateway/token_bucket.hpp"
 #include "daemon/web/query_string.hpp"
 #include "core/proto/bounded_json.hpp"
 
@@ -31,17 +31,15 @@ constexpr double kLookupBurst = 200;
 struct ChatSocket : SioSocket::Attachment {
   ChatSocket(auth::Identity identity, const ChatGatewayOptions& options)
       : user(std::move(identity)),
-        sends(options.send_rate, options.send_burst),
         lookups(kLookupRate, kLookupBurst),
         typing(options.typing_rate, 2 * options.typing_rate),
         memberships(options.membership_rate, options.membership_burst) {}
   auth::Identity user;
   std::vector<std::string> rooms;    // joined here; few per socket
   std::vector<std::string> joining;  // joins waiting for the service
-  TokenBucket sends;
-  TokenBucket lookups;  // joins that ask the service (a room not cached here)
-  TokenBucket typing;
-  TokenBucket memberships;  // joins and leaves
+  limits::TokenBucket lookups;  // joins that ask the service (a room not cached here)
+  limits::TokenBucket typing;
+  limits::TokenBucket memberships;  // joins and leaves
 };
 
 ChatSocket& state(SioSocket& socket) { return static_cast<ChatSocket&>(*socket.attachment); }
@@ -82,9 +80,13 @@ struct ChatGateway::Room {
   std::optional<bus::Subscription> subscription;
 };
 
-ChatGateway::ChatGateway(bus::NatsClient& nats, bus::AsyncRequester& requester, ChatGatewayOptions options,
-                         std::string gateway_id)
-    : nats_(nats), requester_(requester), options_(std::move(options)), gateway_id_(std::move(gateway_id)) {}
+ChatGateway::ChatGateway(bus::NatsClient& nats, bus::AsyncRequester& requester, limits::UserBudgets& budgets,
+                         ChatGatewayOptions options, std::string gateway_id)
+    : nats_(nats),
+      requester_(requester),
+      budgets_(budgets),
+      options_(std::move(options)),
+      gateway_id_(std::move(gateway_id)) {}
 
 // Runs after the Asio thread has stopped: waiting here for each subscription's last callback
 // blocks nobody, and no callback outlives the gateway it calls.
@@ -100,7 +102,7 @@ Result<void> ChatGateway::start() {
   // (UNAVAILABLE): the Asio thread serves every socket and must not stall behind JetStream.
   auto publisher = bus::AsyncPublisher::open(
       nats_, 4096,
-      [this](const std::string& msg_id, Result<bool> stored) {
+      [this](const std::string& msg_id, Result<bus::PublishAck> stored) {
         web_->post([this, msg_id, stored = std::move(stored)]() mutable { on_published(msg_id, std::move(stored)); });
       },
       std::chrono::milliseconds(5));
@@ -144,6 +146,16 @@ void ChatGateway::on_connect(SioSocket& socket, const nlohmann::json&) {
   online_users_[socket.id()] = &socket;
   auto& sockets = user_sockets_[user.user_id];
   sockets.push_back(&socket);
+  if (sockets.size() > options_.max_sockets_per_user) {
+    // Said before it goes, so that the client knows why and does not simply reconnect.
+    SioSocket* oldest = sockets.front();
+    oldest->emit(event_frame(kNamespace, "error",
+                             {{"code", code_name(Errc::rate_limited)},
+                              {"message", "user " + std::to_string(user.user_id) + " has more than " +
+                                              std::to_string(options_.max_sockets_per_user) +
+                                              " sockets here; the oldest is closed"}}));
+    oldest->disconnect("too many sockets of one user");  // on_disconnect takes it out of `sockets`
+  }
   counters_.sockets.store(static_cast<std::int64_t>(online_users_.size()), std::memory_order_relaxed);
   if (sockets.size() == 1) {
     counters_.users_online.store(static_cast<std::int64_t>(user_sockets_.size()), std::memory_order_relaxed);
@@ -195,7 +207,7 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   if (!room_id) return refuse(socket, ack, room_id.error());
   ChatSocket& chat = state(socket);
   if (!chat.memberships.take(std::chrono::steady_clock::now())) {
-    return refuse_rate_limited(socket, ack, "too many joins and leaves", chat.memberships);
+    return refuse_rate_limited(socket, ack, "too many joins and leaves", chat.memberships.retry_after());
   }
   if (std::find(chat.rooms.begin(), chat.rooms.end(), *room_id) != chat.rooms.end()) {
     return succeed(socket, ack, {{"success", true}});
@@ -218,7 +230,7 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   // connection's operations in order, so once the answer is back the subscription is live and
   // nothing published after the join's ack can be missed.
   if (!chat.lookups.take(std::chrono::steady_clock::now())) {
-    return refuse_rate_limited(socket, ack, "too many joins of rooms not cached here", chat.lookups);
+    return refuse_rate_limited(socket, ack, "too many joins of rooms not cached here", chat.lookups.retry_after());
   }
   Room& room = open_room(*room_id);
   ++room.joins_in_flight;
@@ -297,7 +309,7 @@ ChatGateway::Room& ChatGateway::open_room(const std::string& room_id) {
   auto it = room_subscriptions_.find(room_id);
   if (it != room_subscriptions_.end()) return *it->second;
   auto room = std::make_unique<Room>(room_id);
-  auto sub = nats_.subscribe(chat::room_wildcard(room_id), "", [this, room_id](bus::MsgPtr msg) {
+  auto sub = nats_.subscribe(chat::live_wildcard(room_id), "", [this, room_id](bus::MsgPtr msg) {
     std::shared_ptr<natsMsg> shared(msg.release(), bus::MsgDeleter());
     web_->post([this, room_id, shared] { on_room_event(room_id, shared); });
   });
@@ -328,7 +340,7 @@ void ChatGateway::leave_room(SioSocket& socket, const nlohmann::json& payload, A
   if (!room_id) return refuse(socket, ack, room_id.error());
   ChatSocket& chat = state(socket);
   if (!chat.memberships.take(std::chrono::steady_clock::now())) {
-    return refuse_rate_limited(socket, ack, "too many joins and leaves", chat.memberships);
+    return refuse_rate_limited(socket, ack, "too many joins and leaves", chat.memberships.retry_after());
   }
   leave(socket, *room_id, true);
   succeed(socket, ack, {{"success", true}});
@@ -362,11 +374,12 @@ void ChatGateway::send_message(SioSocket& socket, const nlohmann::json& payload,
     return refuse(socket, ack, Error{Errc::forbidden, "join room " + *room_id + " before sending to it"});
   }
   if (!sending_) return refuse(socket, ack, Error{Errc::unavailable, "the server is shutting down"});
-  if (!chat.sends.take(std::chrono::steady_clock::now())) {
+  if (auto wait = budgets_.take(limits::Budget::sends, chat.user.user_id)) {
     return refuse_rate_limited(socket, ack,
-                               "too many messages: at most " + std::to_string(static_cast<int>(options_.send_rate)) +
-                                   " a second",
-                               chat.sends);
+                               "too many messages: at most " +
+                                   std::to_string(static_cast<int>(budgets_.rates().sends.rate)) +
+                                   " a second, socket and REST together",
+                               *wait);
   }
   chat::Message message;
   const nlohmann::json* type = payload.contains("type") ? &payload["type"] : nullptr;
@@ -394,16 +407,14 @@ void ChatGateway::send_message(SioSocket& socket, const nlohmann::json& payload,
   message.sender_id = chat.user.user_id;
   message.sender_name = chat.user.name;
   message.created_at = now_micros();
-  nlohmann::json json = chat::to_json(message);
-  if (room->second->delivered.contains(message.id)) {
-    // Already through this room here: the stream has it; answer without publishing again.
-    return succeed(socket, ack, {{"success", true}, {"message", std::move(json)}, {"duplicate", true}});
-  }
-  const std::string text = json.dump();
-  pending_sends_[message.id].push_back(PendingSend{socket.id(), ack, std::move(json)});
-  auto published = publisher_->publish(chat::message_subject(room->second->type, *room_id), text, message.id, origin(socket));
+  // Always published, also when the id was seen here before: only the stream knows whether an
+  // id is taken, and by whom (on_published).
+  const std::string text = chat::to_json(message).dump();
+  const std::string subject = chat::message_subject(room->second->type, *room_id);
+  auto& waiting = pending_sends_[message.id];
+  waiting.push_back(PendingSend{socket.id(), ack, message});
+  auto published = publisher_->publish(subject, text, message.id, origin(socket));
   if (!published) {
-    auto& waiting = pending_sends_[message.id];
     waiting.pop_back();
     if (waiting.empty()) pending_sends_.erase(message.id);
     return refuse(socket, ack, Error{Errc::unavailable, "message not accepted: " + published.error().message});
@@ -411,20 +422,40 @@ void ChatGateway::send_message(SioSocket& socket, const nlohmann::json& payload,
   counters_.messages_sent.fetch_add(1, std::memory_order_relaxed);
 }
 
-void ChatGateway::on_published(const std::string& msg_id, Result<bool> stored) {
+void ChatGateway::on_published(const std::string& msg_id, Result<bus::PublishAck> stored) {
   auto it = pending_sends_.find(msg_id);
   if (it == pending_sends_.end()) return;
-  std::vector<PendingSend> waiting = std::move(it->second);
-  pending_sends_.erase(it);
-  for (auto& send : waiting) {
-    SioSocket* socket = find_socket(send.socket_id);
-    if (socket == nullptr) continue;
-    if (!stored) {
-      refuse(*socket, send.ack_id, stored.error());
-      continue;
-    }
-    succeed(*socket, send.ack_id, {{"success", true}, {"message", std::move(send.message)}, {"duplicate", *stored}});
+  PendingSend send = std::move(it->second.front());
+  it->second.pop_front();
+  if (it->second.empty()) pending_sends_.erase(it);
+  SioSocket* socket = find_socket(send.socket_id);
+  if (socket == nullptr) return;
+  if (!stored) return refuse(*socket, send.ack_id, stored.error());
+  if (!stored->duplicate) {
+    return succeed(*socket, send.ack_id, {{"success", true}, {"message", chat::to_json(send.message)}, {"duplicate", false}});
   }
+  // The stream had the id and dropped this copy: a retry gets the message stored first, a
+  // different message under a taken id is CONFLICT.
+  const bus::StreamMessageRequest read = bus::stream_message_request(bus::kMessagesStream, stored->sequence);
+  requester_.request(read.subject, read.payload, options_.service_timeout, [this, send](Result<std::string> reply) {
+    web_->post([this, send, reply = std::move(reply)] { on_original(send, reply); });
+  });
+}
+
+void ChatGateway::on_original(const PendingSend& send, const Result<std::string>& reply) {
+  SioSocket* socket = find_socket(send.socket_id);
+  if (socket == nullptr) return;
+  auto original = reply ? chat::message_from_json(proto::parse_bounded_json(*reply)) : tl::unexpected(reply.error());
+  if (!original) {
+    return refuse(*socket, send.ack_id,
+                  Error{Errc::unavailable, "message id " + send.message.id +
+                                               " was sent before, and its first copy could not be read: " +
+                                               original.error().message});
+  }
+  if (auto resend = chat::check_resend(*original, send.message.room_id, send.message.sender_id); !resend) {
+    return refuse(*socket, send.ack_id, resend.error());
+  }
+  succeed(*socket, send.ack_id, {{"success", true}, {"message", chat::to_json(*original)}, {"duplicate", true}});
 }
 
 void ChatGateway::typing(SioSocket& socket, const nlohmann::json& payload, Ack ack) {
@@ -522,8 +553,8 @@ void ChatGateway::refuse(SioSocket& socket, Ack ack, const Error& error) {
   socket.emit(event_frame(kNamespace, "error", {{"message", error.message}, {"code", code}}));
 }
 
-void ChatGateway::refuse_rate_limited(SioSocket& socket, Ack ack, const std::string& what, const TokenBucket& bucket) {
-  const std::int64_t retry_ms = bucket.retry_after().count();
+void ChatGateway::refuse_rate_limited(SioSocket& socket, Ack ack, const std::string& what, std::chrono::milliseconds retry) {
+  const std::int64_t retry_ms = retry.count();
   const std::string message = what + "; retry in " + std::to_string(retry_ms) + " ms";
   nlohmann::json error = {{"code", code_name(Errc::rate_limited)}, {"message", message}, {"retryAfterMs", retry_ms}};
   if (ack) socket.ack(*ack, nlohmann::json::array({{{"success", false}, {"error", error}}}));

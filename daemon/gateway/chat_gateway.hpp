@@ -1,16 +1,18 @@
 #pragma once
 // The /chat namespace (CONTRACT §4, seed §2–§3): who is online here, which local sockets are
-// in which room, and one NATS subscription per room with local sockets (chat.*.{id}.*), taken
-// with the first and dropped with the last. Everything a room's sockets receive comes through
-// that subscription, whichever gateway or REST call produced it, so local and remote senders
-// follow one path: encoded once per delivery, written to every socket of the room except the
-// one that caused it (named in the Parkchat-Origin header), each message id at most once.
+// in which room, and one NATS subscription per room with local sockets (chat.live.{id}.*, see
+// core/chat/subjects.hpp), taken with the first and dropped with the last. Everything a room's
+// sockets receive comes through that subscription, whichever gateway or REST call produced it,
+// and messages only once their stream has stored them, so local and remote senders follow one
+// path: encoded once per delivery, written to every socket of the room except the one that
+// caused it (named in the Parkchat-Origin header), each message id at most once.
 //
 // Runs on the web server's Asio thread; NATS replies and deliveries are posted to it.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -20,16 +22,15 @@
 #include "core/bus/async_publisher.hpp"
 #include "core/bus/async_requester.hpp"
 #include "core/bus/nats_client.hpp"
+#include "core/chat/message.hpp"
 #include "core/chat/room.hpp"
 #include "daemon/gateway/socketio_server.hpp"
-#include "daemon/gateway/token_bucket.hpp"
+#include "daemon/limits/user_budgets.hpp"
 
 namespace parkchat::gateway {
 
 struct ChatGatewayOptions {
   std::string jwt_secret;
-  double send_rate = 20;   // send_message per second per socket
-  double send_burst = 40;  // ... allowed in a burst
   // typing events per second per socket (a burst of twice that); beyond, dropped silently
   double typing_rate = 5;
   // join_room and leave_room per second per socket; the burst lets a client rejoin every room
@@ -37,6 +38,9 @@ struct ChatGatewayOptions {
   double membership_rate = 20;
   double membership_burst = 400;
   std::size_t max_rooms_per_socket = 200;
+  // Sockets of one user here; one more closes the user's oldest (socket.io-client gives up
+  // after a refused connect, so the newest, the one in use, is kept).
+  std::size_t max_sockets_per_user = 20;
   std::chrono::milliseconds service_timeout{5000};
 };
 
@@ -51,11 +55,12 @@ struct GatewayCounters {
 
 class ChatGateway : public Namespace {
  public:
-  // `nats` and `requester` must outlive the gateway, and `requester` must ask over `nats` (a
-  // join relies on the order of one connection's operations). `gateway_id` names this process
+  // `nats`, `requester` and `budgets` must outlive the gateway, and `requester` must ask over
+  // `nats` (a join relies on the order of one connection's operations). Message sends draw on
+  // the sender's budget in `budgets`, shared with the REST API. `gateway_id` names this process
   // in presence events and origin headers.
-  ChatGateway(bus::NatsClient& nats, bus::AsyncRequester& requester, ChatGatewayOptions options,
-              std::string gateway_id);
+  ChatGateway(bus::NatsClient& nats, bus::AsyncRequester& requester, limits::UserBudgets& budgets,
+              ChatGatewayOptions options, std::string gateway_id);
   ~ChatGateway() override;
 
   // Opens the JetStream publisher; before the first client.
@@ -81,7 +86,7 @@ class ChatGateway : public Namespace {
   struct PendingSend {
     std::string socket_id;
     std::optional<std::uint64_t> ack_id;
-    nlohmann::json message;
+    chat::Message message;
   };
   using Ack = std::optional<std::uint64_t>;
 
@@ -100,19 +105,22 @@ class ChatGateway : public Namespace {
   void on_room_event(const std::string& room_id, const std::shared_ptr<natsMsg>& msg);
   // Emits `frame` to the room's sockets but one; how many it reached.
   std::size_t deliver(Room& room, const Frame& frame, const std::string& except_socket);
-  void on_published(const std::string& msg_id, Result<bool> stored);
+  void on_published(const std::string& msg_id, Result<bus::PublishAck> stored);
+  // A duplicate's answer, once the stream's first copy of its id has been read.
+  void on_original(const PendingSend& send, const Result<std::string>& reply);
   void publish_presence(std::int64_t user_id, const char* status);
   bus::Headers origin(const SioSocket& socket) const;
 
   // The refusal of a request: its ack (when the client asked for one) and an `error` event.
   void refuse(SioSocket& socket, Ack ack, const Error& error);
-  // RATE_LIMITED with the bucket's retry hint (retryAfterMs) in the ack and the error event.
-  void refuse_rate_limited(SioSocket& socket, Ack ack, const std::string& what, const TokenBucket& bucket);
+  // RATE_LIMITED with a retry hint (retryAfterMs) in the ack and the error event.
+  void refuse_rate_limited(SioSocket& socket, Ack ack, const std::string& what, std::chrono::milliseconds retry);
   void succeed(SioSocket& socket, Ack ack, nlohmann::json data);
   SioSocket* find_socket(const std::string& socket_id) const;
 
   bus::NatsClient& nats_;
   bus::AsyncRequester& requester_;
+  limits::UserBudgets& budgets_;
   ChatGatewayOptions options_;
   std::string gateway_id_;
   web::HttpServer* web_ = nullptr;
@@ -124,8 +132,8 @@ class ChatGateway : public Namespace {
   std::unordered_map<std::string, SioSocket*> online_users_;
   std::unordered_map<std::int64_t, std::vector<SioSocket*>> user_sockets_;
   std::unordered_map<std::string, std::unique_ptr<Room>> room_subscriptions_;
-  // Sends waiting for JetStream's ack, by message id.
-  std::unordered_map<std::string, std::vector<PendingSend>> pending_sends_;
+  // Sends waiting for JetStream's ack, by message id, in the order they were published.
+  std::unordered_map<std::string, std::deque<PendingSend>> pending_sends_;
   GatewayCounters counters_;
 };
 

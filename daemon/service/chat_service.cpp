@@ -123,19 +123,51 @@ Outcome messages_list(const ChatService::Context& context, const nlohmann::json&
                  {}, {}, {}, {}};
 }
 
+// The message that the stream stored first under an id, `sequence` in CHAT_MESSAGES.
+Result<chat::Message> stored_original(bus::NatsClient& nats, std::uint64_t sequence) {
+  const bus::StreamMessageRequest read = bus::stream_message_request(bus::kMessagesStream, sequence);
+  auto reply = nats.request(read.subject, read.payload, std::chrono::seconds(5));
+  if (!reply) return tl::unexpected(reply.error());
+  auto original = chat::message_from_json(proto::parse_bounded_json(*reply));
+  if (!original) return fail(Errc::unavailable, "message " + std::to_string(sequence) + " of CHAT_MESSAGES unreadable");
+  return original;
+}
+
+struct Saved {
+  chat::Message message;  // as first stored under its id
+  bool duplicate = false;
+};
+
+// Published before it is stored, inside the transaction: the stream decides whether the id is
+// new (it may hold a socket's message with this id that history does not have yet), and what
+// the stream has, the persister stores, also when this transaction fails afterwards.
 Outcome messages_save(const ChatService::Context& context, const nlohmann::json& p) {
-  pqxx::connection* conn = context.conn;
   auto message = save_message_request(p, now_micros());
   if (!message) return failed(message.error());
-  auto saved = in_transaction<store::SavedMessage>(conn, [&](pqxx::work& tx) { return store::MessageRepository(tx).save(*message); });
+  const chat::Message& m = *message;
+  auto saved = in_transaction<Saved>(context.conn, [&](pqxx::work& tx) -> Result<Saved> {
+    store::MessageRepository messages(tx);
+    auto check = messages.check_save(m);
+    if (!check) return tl::unexpected(check.error());
+    if (check->stored) return Saved{*check->stored, true};
+    auto published = context.nats.publish_durable(chat::message_subject(check->room_type, m.room_id),
+                                                  chat::to_json(m).dump(), m.id);
+    if (!published) return tl::unexpected(published.error());
+    if (published->duplicate) {
+      auto original = stored_original(context.nats, published->sequence);
+      if (!original) return tl::unexpected(original.error());
+      if (auto resend = chat::check_resend(*original, m.room_id, m.sender_id); !resend) {
+        return tl::unexpected(resend.error());
+      }
+      return Saved{std::move(*original), true};
+    }
+    if (auto inserted = messages.insert(m); !inserted) return tl::unexpected(inserted.error());
+    return Saved{m, false};
+  });
   if (!saved) return failed(saved.error());
   nlohmann::json data = chat::to_json(saved->message);
   data["duplicate"] = saved->duplicate;
-  // Published like a gateway's message, so that every gateway delivers it (the REST fallback);
-  // a duplicate was published the first time.
-  std::vector<chat::Message> publish;
-  if (!saved->duplicate) publish.push_back(saved->message);
-  return Outcome{std::move(data), std::move(publish), saved->room_type, saved->duplicate, {}};
+  return Outcome{std::move(data), {}, {}, saved->duplicate, {}};
 }
 
 Outcome health(const ChatService::Context& context, const nlohmann::json&) {

@@ -55,7 +55,9 @@ TEST(Gateway, SocketIoClientsOnTwoGateways) {
   const std::vector<std::string> common = {"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(),
                                            "--jwt-secret", kSecret};
   std::vector<std::string> first_args = common;
-  first_args.insert(first_args.end(), {"--allowed-origins", "http://app.example"});
+  // The room cap test creates 201 rooms for one user, past what the default budgets allow.
+  first_args.insert(first_args.end(), {"--allowed-origins", "http://app.example", "--room-create-rate", "100000",
+                                       "--room-add-rate", "1000000"});
   ServeProcess first(first_args);
   ASSERT_FALSE(first.url().empty());
   std::vector<std::string> gateway_only = common;
@@ -81,6 +83,18 @@ TEST(Gateway, SocketIoClientsOnTwoGateways) {
   // SIGTERM: a graceful stop, exit code 0.
   EXPECT_EQ(second.stop(), 0);
   EXPECT_EQ(first.stop(), 0);
+}
+
+// What a hostile user tries (README "Input rules" and "Limits") against the default limits and a
+// short duplicate window, with bystanders chatting through every attempt.
+TEST(Gateway, HostileInputCostsBystandersNothing) {
+  ScratchDatabase db;
+  ServeProcess serve({"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(), "--jwt-secret", kSecret,
+                      "--dedupe-window", "2s"});
+  ASSERT_FALSE(serve.url().empty());
+  run_node_tests("hostile.test.mjs", {"PARKCHAT_URL=" + serve.url(), std::string("PARKCHAT_JWT_SECRET=") + kSecret});
+  if (HasFailure()) std::cerr << "serve log:\n" << serve.log() << "\n";
+  EXPECT_EQ(serve.stop(), 0);
 }
 
 // Seed §3.5: online with a user's first socket on a gateway, offline after the last.

@@ -51,10 +51,15 @@ TEST_F(JetStreamTest, StreamsAreBroughtUpToDate) {
   ASSERT_EQ(js_GetStreamInfo(&info, chat_.nats().jetstream(), bus::kTypingStream, nullptr, nullptr), NATS_OK);
   EXPECT_EQ(info->Config->MaxAge, 10LL * 1000 * 1000 * 1000);
   EXPECT_EQ(info->Config->SubjectsLen, 1);
+  // Made again (nats-server 2.9 cannot add RePublish to a stream): it republishes what it stores.
+  ASSERT_NE(info->Config->RePublish, nullptr);
+  EXPECT_STREQ(info->Config->RePublish->Destination, "chat.live.$1.typing");
   jsStreamInfo_Destroy(info);
   ASSERT_EQ(js_GetStreamInfo(&info, chat_.nats().jetstream(), bus::kMessagesStream, nullptr, nullptr), NATS_OK);
   EXPECT_EQ(info->Config->Storage, js_FileStorage);
   EXPECT_EQ(info->Config->SubjectsLen, 2);
+  EXPECT_TRUE(info->Config->AllowDirect);
+  EXPECT_EQ(info->Config->Duplicates, 120LL * 1000 * 1000 * 1000);
   jsStreamInfo_Destroy(info);
 }
 
@@ -198,6 +203,38 @@ TEST_F(JetStreamTest, AMessageThatCannotBeStoredBlocksNoOther) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(unacked(), 0);
+}
+
+// Past the stream's duplicate window nothing drops a reused id before the persister: a
+// different message under a stored id is dead-lettered, never stored over the first, and the
+// same message again stores nothing.
+TEST_F(JetStreamTest, AnIdReusedPastTheDuplicateWindowIsDeadLetteredNotStoredOverTheFirst) {
+  const std::string other_room =
+      chat_.call("chat.rooms.create", {{"type", "GROUP"}, {"userId", 7}, {"memberIds", {8}}})["id"];
+  auto first = ChatHarness::message(room_, 2, "the first");
+  chat_.publish_message(first);
+  chat_.wait_stored(1);
+  // A stream message id the window has not seen stands for a publish after the window.
+  auto publish_late = [&](json m) {
+    const std::string subject = "chat.room." + m["roomId"].get<std::string>() + ".message";
+    auto published = chat_.nats().publish_durable(subject, m.dump(), "late-" + new_uuid());
+    ASSERT_TRUE(published) << published.error().message;
+  };
+  json thief = ChatHarness::message(other_room, 7, "another message, the same id");
+  thief["id"] = first["id"];
+  publish_late(thief);
+  json retry = first;
+  publish_late(retry);
+  chat_.publish_message(ChatHarness::message(other_room, 7, "after them"));
+  chat_.wait_stored(2);
+  ASSERT_TRUE(dead_lettered(chat_, 1)) << chat_.dead_lettered();
+  auto reasons = dead_letter_reasons(chat_.nats(), 1);
+  ASSERT_EQ(reasons.size(), 1u);
+  EXPECT_NE(reasons[0].find("already used by another message"), std::string::npos) << reasons[0];
+  EXPECT_EQ(count_messages(), "2");
+  EXPECT_EQ(chat_.scalar("SELECT content || ' in ' || room_id FROM chat_messages WHERE id = '" +
+                         first["id"].get<std::string>() + "'"),
+            "the first in " + room_);
 }
 
 TEST_F(JetStreamTest, TwoPersistersShareTheWorkAndStoreEachMessageOnce) {

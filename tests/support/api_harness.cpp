@@ -17,7 +17,7 @@ void ApiHarness::set_up(std::chrono::milliseconds request_timeout, std::chrono::
   auto requester = bus::AsyncRequester::open(chat_.nats());
   ASSERT_TRUE(requester) << requester.error().message;
   requester_ = std::move(*requester);
-  rest_ = std::make_unique<api::RestApi>(*requester_, metrics_, api::RestApiOptions{kApiSecret, reply_timeout});
+  rest_ = std::make_unique<api::RestApi>(*requester_, budgets_, metrics_, api::RestApiOptions{kApiSecret, reply_timeout});
   ops_ = std::make_unique<api::OpsEndpoints>(requester_.get(), metrics_, [] { return nlohmann::json{{"version", "test"}}; });
   web::HttpServerOptions options;
   options.port = 0;

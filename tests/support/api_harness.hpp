@@ -9,6 +9,7 @@
 #include "core/obs/metrics.hpp"
 #include "daemon/api/ops_endpoints.hpp"
 #include "daemon/api/rest_api.hpp"
+#include "daemon/limits/user_budgets.hpp"
 #include "daemon/web/http_server.hpp"
 #include "tests/support/chat_harness.hpp"
 #include "tests/support/http_client.hpp"
@@ -38,6 +39,7 @@ class ApiHarness {
 
   ChatHarness chat_;
   obs::Registry metrics_;
+  limits::UserBudgets budgets_;
   std::unique_ptr<bus::AsyncRequester> requester_;
   std::unique_ptr<api::RestApi> rest_;
   std::unique_ptr<api::OpsEndpoints> ops_;

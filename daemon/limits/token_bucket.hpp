@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdint>
 
-namespace parkchat::gateway {
+namespace parkchat::limits {
 
 class TokenBucket {
  public:
@@ -26,6 +26,14 @@ class TokenBucket {
     return true;
   }
 
+  // Returns a token taken for something that did not happen.
+  void give_back() { tokens_ = std::min(burst_, tokens_ + 1.0); }
+
+  // Whether the bucket is as full as it can be at `now` (one not used lately).
+  bool full(Clock::time_point now) const {
+    return tokens_ + std::chrono::duration<double>(now - updated_).count() * rate_ >= burst_;
+  }
+
   // How long until take() can succeed again (as of the last take()), for a retry hint.
   std::chrono::milliseconds retry_after() const {
     if (tokens_ >= 1.0 || rate_ <= 0) return std::chrono::milliseconds(0);
@@ -39,4 +47,4 @@ class TokenBucket {
   Clock::time_point updated_;
 };
 
-}  // namespace parkchat::gateway
+}  // namespace parkchat::limits

@@ -1,8 +1,8 @@
-#include "daemon/gateway/token_bucket.hpp"
+#include "daemon/limits/token_bucket.hpp"
 
 #include <gtest/gtest.h>
 
-namespace parkchat::gateway {
+namespace parkchat::limits {
 namespace {
 
 using namespace std::chrono_literals;
@@ -37,4 +37,4 @@ TEST(TokenBucket, IgnoresAClockThatGoesBack) {
 }
 
 }  // namespace
-}  // namespace parkchat::gateway
+}  // namespace parkchat::limits
