@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -155,8 +156,15 @@ TEST_F(OperatorTest, StandardInputLinesKeepTheirOrder) {
   ASSERT_TRUE(status);
   EXPECT_EQ(*status, 0) << embedded::tail_of_file(shell.output_path);
 
-  auto tail = run_parkchat(client_args(serve.url(), {"tail", room, "-n", "10", "--as", "5", "--json"}));
-  EXPECT_EQ(contents(messages_in(tail.out)), (std::vector<std::string>{"one", "two", "three", "four", "five"}));
+  // Acknowledged means on the stream; history follows as the persister catches up.
+  const std::vector<std::string> sent = {"one", "two", "three", "four", "five"};
+  std::vector<std::string> shown;
+  for (auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;) {
+    shown = contents(messages_in(run_parkchat(client_args(serve.url(), {"tail", room, "-n", "10", "--as", "5", "--json"})).out));
+    if (shown.size() >= sent.size()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(shown, sent);
 }
 
 TEST_F(OperatorTest, SendFallsBackToRestWithoutAGateway) {
