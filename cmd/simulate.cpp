@@ -1,4 +1,4 @@
-// parkchat simulate SCENARIO [--clients N] [--duration 30s] [--rate R] [--json FILE]
+// parkchat simulate SCENARIO [--clients N] [--duration 30s] [--rate R] [--threads N] [--json FILE]
 //                   [--assert 'p99<50ms,lost=0,dup=0']
 // Thousands of real Socket.IO clients against a server, with every delivery verified.
 
@@ -38,6 +38,7 @@ Run add_simulate(CLI::App& sub) {
     std::optional<double> rate;
     std::string json_path;
     std::string thresholds;
+    int threads = 1;
   };
   auto o = std::make_shared<Options>();
   o->settings.add_to(sub, {config::Key::url, config::Key::jwt_secret, config::Key::data_dir, config::Key::log_level,
@@ -48,6 +49,10 @@ Run add_simulate(CLI::App& sub) {
   sub.add_option("--duration", o->duration, "how long clients send after ramp-up: 30s, 5m (overrides the scenario)");
   sub.add_option("--rate", o->rate, "messages a second per client (overrides the scenario)")->check(CLI::Range(0.0, 20.0));
   sub.add_option("--json", o->json_path, "write the report as JSON to this file");
+  sub.add_option("--threads", o->threads,
+                 "client loops (threads), each with whole rooms; the report says when the busiest was saturated")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   sub.add_option("--assert", o->thresholds, "thresholds, e.g. 'p99<50ms,lost=0,dup=0' (exit 1 when one fails)");
   sub.footer(
       "Examples:\n"
@@ -92,6 +97,7 @@ Run add_simulate(CLI::App& sub) {
     run.scenario = *scenario;
     run.server = *server;
     run.jwt_secret = *secret;
+    run.threads = o->threads;
     const bool terminal = ::isatty(STDERR_FILENO) != 0;
     run.progress = [terminal](const sim::Progress& p) {
       char line[160];

@@ -98,6 +98,7 @@ complete -c parkchat -n '__fish_seen_subcommand_from simulate' -l clients -r -d 
 complete -c parkchat -n '__fish_seen_subcommand_from simulate' -l duration -r -d 'how long clients send after ramp-up: 30s, 5m (overrides the scenario)'
 complete -c parkchat -n '__fish_seen_subcommand_from simulate' -l rate -r -d 'messages a second per client (overrides the scenario)'
 complete -c parkchat -n '__fish_seen_subcommand_from simulate' -l json -r -d 'write the report as JSON to this file'
+complete -c parkchat -n '__fish_seen_subcommand_from simulate' -l threads -r -d 'client loops (threads), each with whole rooms; the report says when the busiest was saturated'
 complete -c parkchat -n '__fish_seen_subcommand_from simulate' -l assert -r -d 'thresholds, e.g. \'p99<50ms,lost=0,dup=0\' (exit 1 when one fails)'
 complete -c parkchat -n '__fish_seen_subcommand_from token' -l help -s h -d 'Print this help message and exit'
 complete -c parkchat -n '__fish_seen_subcommand_from token' -l config -r -d 'config file (TOML: key = "value", keys as the long flags)'

@@ -26,6 +26,7 @@
 #include "daemon/api/rest_api.hpp"
 #include "daemon/api/rest_routes.hpp"
 #include "daemon/gateway/chat_gateway.hpp"
+#include "daemon/gateway/gateway_metrics.hpp"
 #include "daemon/gateway/conformance.hpp"
 #include "daemon/gateway/engine_server.hpp"
 #include "daemon/gateway/socketio_server.hpp"
@@ -101,6 +102,46 @@ int run_conformance(const std::pair<std::string, int>& address, std::ostream& ou
   return 0;
 }
 
+
+// The figures the roles keep themselves, read when /metrics is rendered (README "Metrics").
+void expose_figures(obs::Registry& metrics, bus::NatsClient* nats, bus::NatsClient* gateway_nats,
+                    gateway::ChatGateway* chat_gateway, service::MessagePersister* persister,
+                    service::ChatService* chat_service) {
+  auto nats_series = [&](bus::NatsClient* client, const char* connection) {
+    if (client == nullptr) return;
+    const std::string labels = std::string("connection=\"") + connection + "\"";
+    metrics.read_at_render("parkchat_nats_connected", "1 while the NATS connection is up", "gauge", labels,
+                           [client] { return client->connected() ? 1.0 : 0.0; });
+    metrics.read_at_render("parkchat_nats_reconnects_total", "Times the NATS connection was re-established", "counter",
+                           labels, [client] { return static_cast<double>(client->reconnects()); });
+  };
+  nats_series(nats, "serve");
+  nats_series(gateway_nats, "gateway");
+  if (chat_gateway != nullptr) {
+    const gateway::GatewayCounters* c = &chat_gateway->counters();
+    metrics.read_at_render("parkchat_connections", "Open /chat sockets on this gateway", "gauge", "",
+                           [c] { return static_cast<double>(c->sockets.load()); });
+    metrics.read_at_render("parkchat_users_online", "Users with a socket on this gateway", "gauge", "",
+                           [c] { return static_cast<double>(c->users_online.load()); });
+    metrics.read_at_render("parkchat_rooms_followed", "Rooms with sockets on this gateway", "gauge", "",
+                           [c] { return static_cast<double>(c->rooms.load()); });
+    metrics.read_at_render("parkchat_connections_opened_total", "Sockets this gateway admitted to /chat", "counter", "",
+                           [c] { return static_cast<double>(c->connects.load()); });
+    metrics.read_at_render("parkchat_messages_sent_total", "Sends accepted by this gateway", "counter", "",
+                           [c] { return static_cast<double>(c->messages_sent.load()); });
+    metrics.read_at_render("parkchat_deliveries_total", "new_message frames this gateway wrote to sockets", "counter",
+                           "", [c] { return static_cast<double>(c->deliveries.load()); });
+  }
+  if (persister != nullptr) {
+    metrics.read_at_render("parkchat_messages_stored_total", "Messages the persister stored", "counter", "",
+                           [persister] { return static_cast<double>(persister->stored()); });
+  }
+  if (chat_service != nullptr) {
+    metrics.read_at_render("parkchat_service_requests_total", "NATS requests the service answered", "counter", "",
+                           [chat_service] { return static_cast<double>(chat_service->handled()); });
+  }
+}
+
 }  // namespace
 
 int run_serve(const config::Settings& settings, const ServeOptions& serve_options, std::ostream& out) {
@@ -171,6 +212,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
   std::unique_ptr<web::HttpServer> http;
   std::unique_ptr<bus::NatsClient> gateway_nats;
   std::unique_ptr<bus::AsyncRequester> gateway_requester;
+  std::optional<gateway::GatewayMetrics> gateway_metrics;
   std::unique_ptr<gateway::ChatGateway> chat_gateway;
   std::unique_ptr<gateway::SioServer> sio;
   std::unique_ptr<gateway::EngineServer> engine;
@@ -200,6 +242,13 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     service::PersisterOptions persister_options;
     persister_options.dead_lettered =
         &metrics.counter("parkchat_messages_dead_lettered_total", "Messages the persister sent to CHAT_DEADLETTER");
+    persister_options.batch_size = &metrics.histogram("parkchat_persister_batch_size",
+                                                      "Messages per batch the persister fetched", "", obs::kSizeBuckets);
+    obs::Histogram& lag = metrics.histogram("parkchat_persister_lag_seconds",
+                                            "From a message's createdAt to its commit in PostgreSQL");
+    persister_options.on_stored = [&lag](Micros created_at, Micros committed_at) {
+      lag.observe(static_cast<double>(committed_at - created_at) / 1e6);
+    };
     persister = std::make_unique<service::MessagePersister>(*nats, database_url, persister_options);
     if (auto started = persister->start(); !started) return fatal("persister: " + started.error().message);
     role_stops.push([&] { persister->stop(); });
@@ -229,21 +278,27 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     if (!requests) return fatal("gateway: " + requests.error().message);
     gateway_requester = std::move(*requests);
     role_stops.push([&] { gateway_requester.reset(); });
+    gateway_metrics.emplace(metrics);
     gateway::ChatGatewayOptions chat_options;
     chat_options.jwt_secret = *secret;
+    chat_options.metrics = &*gateway_metrics;
     chat_options.typing_rate = serve_options.typing_rate;
     chat_options.membership_rate = serve_options.join_rate;
     chat_options.max_sockets_per_user = serve_options.max_sockets_per_user;
     chat_gateway =
         std::make_unique<gateway::ChatGateway>(*gateway_nats, *gateway_requester, budgets, chat_options, new_uuid());
     if (auto started = chat_gateway->start(); !started) return fatal("gateway: " + started.error().message);
-    sio = std::make_unique<gateway::SioServer>(gateway::SioOptions{serve_options.connect_timeout, serve_options.max_payload});
+    gateway::SioOptions sio_options{serve_options.connect_timeout, serve_options.max_payload};
+    sio_options.connect_timeouts = &gateway_metrics->connect_timeouts;
+    sio = std::make_unique<gateway::SioServer>(sio_options);
     sio->add_namespace("/chat", *chat_gateway);
     gateway::EngineOptions engine_options;
     engine_options.ping_interval = serve_options.ping_interval;
     engine_options.ping_timeout = serve_options.ping_timeout;
     engine_options.max_payload = serve_options.max_payload;
     engine_options.allowed_origins = serve_options.allowed_origins;
+    engine_options.handshake_errors = &gateway_metrics->handshake_errors;
+    engine_options.slow_readers = &gateway_metrics->slow_readers;
     engine = std::make_unique<gateway::EngineServer>(engine_options, *sio);
     router = std::make_unique<gateway::EngineRouter>(std::vector<gateway::EngineServer*>{engine.get()});
   }
@@ -300,6 +355,9 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     role_stops.push([&] { http->stop(); });
     listening = address->first + ":" + std::to_string(http->port());
   }
+  expose_figures(metrics, nats.get(), gateway_nats.get(), chat_gateway.get(), persister.get(), chat_service.get());
+  // First of the stops: no rendering reads the roles' figures once they begin to go.
+  role_stops.push([&] { metrics.forget_read_at_render(); });
   const bool embedded_nats = stack && stack->nats();
   const bool embedded_pg = stack && stack->postgres();
   out << "parkchat " << kVersion << " serve (pid " << ::getpid() << ")\n"

@@ -38,6 +38,17 @@ std::optional<std::int64_t> user_of(const nlohmann::json& claims) {
 
 }  // namespace
 
+std::string_view refusal_reason(const Error& refusal) {
+  const std::string& why = refusal.message;
+  if (why == "no token") return "missing";
+  if (why == "invalid token" || why == "token too large") return "invalid";
+  if (why == "token alg must be HS256") return "algorithm";
+  if (why == "token expired" || why == "token not valid yet") return "expired";
+  if (why == "token has no user id") return "no_user";
+  if (why.rfind("token ", 0) == 0) return "malformed";
+  return "other";
+}
+
 Result<Identity> verify_token(std::string_view token, std::string_view secret, Micros now) {
   if (token.empty()) return tl::unexpected(refused("no token"));
   if (token.size() > kMaxTokenBytes) return tl::unexpected(refused("token too large"));

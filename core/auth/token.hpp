@@ -32,6 +32,12 @@ Result<Identity> verify_token(std::string_view token, std::string_view secret, M
 Result<std::string> mint_token(const Identity& identity, std::string_view secret,
                                std::optional<std::chrono::seconds> ttl, Micros now = now_micros());
 
+// Why verify_token refused a token, for metrics: "missing", "invalid" (not a JWT, or a bad
+// signature), "algorithm", "malformed" (claims), "expired", "no_user", or "other".
+std::string_view refusal_reason(const Error& refusal);
+inline constexpr const char* kRefusalReasons[] = {"missing", "invalid", "algorithm", "malformed",
+                                                  "expired", "no_user", "other"};
+
 // Parses "90s", "30m", "24h", "7d" (or plain seconds); nullopt otherwise.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 

@@ -182,6 +182,17 @@ NatsClient::~NatsClient() {
 
 bool NatsClient::connected() const { return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED; }
 
+std::uint64_t NatsClient::reconnects() const {
+  natsStatistics* stats = nullptr;
+  if (natsStatistics_Create(&stats) != NATS_OK) return 0;
+  std::uint64_t count = 0;
+  if (natsConnection_GetStats(conn_, stats) == NATS_OK) {
+    natsStatistics_GetCounts(stats, nullptr, nullptr, nullptr, nullptr, &count);
+  }
+  natsStatistics_Destroy(stats);
+  return count;
+}
+
 Result<void> NatsClient::publish(const std::string& subject, std::string_view data, const Headers& headers) {
   natsStatus s = NATS_OK;
   if (headers.empty()) {

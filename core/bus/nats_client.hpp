@@ -80,6 +80,8 @@ class NatsClient {
   // The server URL for messages: credentials redacted.
   const std::string& url() const { return url_; }
   bool connected() const;
+  // How often the connection was re-established since it was made.
+  std::uint64_t reconnects() const;
 
   Result<void> publish(const std::string& subject, std::string_view data, const Headers& headers = {});
   // Publishes to JetStream with Nats-Msg-Id = msg_id and waits for the stream's ack.

@@ -112,6 +112,11 @@ nlohmann::json to_json(const Report& r, const Verdict& verdict) {
           {"rate", {{"sentPerSec", static_cast<double>(r.sent) / seconds},
                     {"ackedPerSec", static_cast<double>(r.acked) / seconds},
                     {"deliveredPerSec", static_cast<double>(r.deliveries.delivered) / seconds}}},
+          {"simulator", {{"threads", r.simulator_threads},
+                         {"cpuSeconds", r.simulator_cpu_seconds},
+                         {"wallSeconds", r.simulator_wall_seconds},
+                         {"busiestLoopShare", r.busiest_loop_share},
+                         {"saturated", r.busiest_loop_share >= kSaturatedLoopShare}}},
           {"passed", verdict.passed},
           {"failures", verdict.failures}};
 }
@@ -140,6 +145,12 @@ std::string summary_table(const Report& r, const Verdict& verdict) {
                                        std::to_string(r.deliveries.out_of_order));
   row("missing from history", std::to_string(r.missing_in_history));
   for (const auto& [code, count] : r.errors) row("error " + code, std::to_string(count));
+  row("simulator", std::to_string(r.simulator_threads) + " loop(s), " + fixed(r.simulator_cpu_seconds, 1) +
+                       " s CPU in " + fixed(r.simulator_wall_seconds, 1) + " s, busiest loop " +
+                       fixed(100 * r.busiest_loop_share) + " % busy");
+  if (r.busiest_loop_share >= kSaturatedLoopShare) {
+    out << "\n  the simulator was saturated: these figures are its limit, not the server's (--threads)\n";
+  }
   out << "\n" << (verdict.passed ? "PASSED" : "FAILED") << "\n";
   for (const auto& f : verdict.failures) out << "  - " << f << "\n";
   return out.str();

@@ -12,6 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+#include <time.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -99,17 +102,37 @@ struct SimRoom {
   std::vector<int> members;  // client indexes
 };
 
+// What each loop's run shows of itself for the progress line, read by another thread.
+struct LoopFigures {
+  std::atomic<int> connected{0};
+  std::atomic<int> target{0};
+  std::atomic<std::uint64_t> sent{0};
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::int64_t> delivery_p99_us{0};
+};
+
+// The CPU time of the calling thread.
+std::chrono::nanoseconds thread_cpu() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+}
+
 // Everything of a run that lives on the clients' thread.
 class Run {
  public:
+  // Drives the clients `owned` (whole rooms: every recipient of a room's messages is here, so
+  // this run's verifier sees each delivery) on `loop`.
   Run(const RunOptions& options, client::ClientLoop& loop, RestSenders& rest, std::vector<SimClient>& clients,
-      std::vector<SimRoom>& rooms, Report& report)
+      std::vector<SimRoom>& rooms, std::vector<int> owned, Report& report, LoopFigures& figures)
       : options_(options),
         loop_(loop),
         rest_(rest),
         clients_(clients),
         rooms_(rooms),
+        owned_(std::move(owned)),
         report_(report),
+        figures_(figures),
         ticker_(loop.io_context()),
         random_(std::random_device{}()) {}
 
@@ -117,6 +140,8 @@ class Run {
   void start(std::promise<void>& done) {
     done_ = &done;
     origin_ = Clock::now();
+    cpu_at_start_ = thread_cpu();
+    figures_.target = static_cast<int>(owned_.size());
     send_until_ = origin_ + options_.scenario.ramp_up + options_.scenario.duration;
     tick();
   }
@@ -129,15 +154,18 @@ class Run {
     const auto now = Clock::now();
     const double ramp = static_cast<double>(std::max<std::int64_t>(scenario().ramp_up.count(), 1));
     const double due = std::min(1.0, std::chrono::duration<double, std::milli>(now - origin_).count() / ramp);
-    const int target = static_cast<int>(due * static_cast<double>(clients_.size()));
-    while (next_connect_ < static_cast<int>(clients_.size()) && next_connect_ <= target) connect(clients_[static_cast<std::size_t>(next_connect_++)]);
+    const int target = static_cast<int>(due * static_cast<double>(owned_.size()));
+    while (next_connect_ < static_cast<int>(owned_.size()) && next_connect_ <= target) {
+      connect(clients_[static_cast<std::size_t>(owned_[static_cast<std::size_t>(next_connect_++)])]);
+    }
     if (now - last_progress_ >= std::chrono::seconds(1)) report_progress(now);
     if (now >= send_until_) return drain(now);
     if (storms_done_ < scenario().storms) {
       const auto storm_at = origin_ + scenario().ramp_up + scenario().duration * (storms_done_ + 1) / (scenario().storms + 1);
       if (now >= storm_at) {
         ++storms_done_;
-        for (auto& c : clients_) {
+        for (int i : owned_) {
+          SimClient& c = clients_[static_cast<std::size_t>(i)];
           if (c.joined && std::uniform_real_distribution<double>(0, 1)(random_) < scenario().storm_share) reconnect(c);
         }
       }
@@ -148,22 +176,13 @@ class Run {
     });
   }
 
+  // Once a second: this loop's figures for the progress line.
   void report_progress(Clock::time_point now) {
-    const double seconds = std::chrono::duration<double>(now - last_progress_).count();
-    const std::uint64_t delivered = receipts_;
-    if (options_.progress && last_progress_ != Clock::time_point{}) {
-      Progress p;
-      p.elapsed_seconds = std::chrono::duration<double>(now - origin_).count();
-      p.connected = joined_;
-      p.target = static_cast<int>(clients_.size());
-      p.sent_per_second = static_cast<double>(report_.sent - last_sent_) / seconds;
-      p.delivered_per_second = static_cast<double>(delivered - last_delivered_) / seconds;
-      p.delivery_p99_us = report_.delivery_latency.percentile(99);
-      options_.progress(p);
-    }
+    figures_.connected = joined_;
+    figures_.sent = report_.sent;
+    figures_.delivered = receipts_;
+    figures_.delivery_p99_us = report_.delivery_latency.percentile(99);
     last_progress_ = now;
-    last_sent_ = report_.sent;
-    last_delivered_ = delivered;
   }
 
   void connect(SimClient& c) {
@@ -409,17 +428,35 @@ class Run {
     }
     for (int i : verifier_unstable_) verifier_.unstable(i);
     report_.connected = joined_;
-    for (auto& c : clients_) {
+    report_.target = static_cast<int>(owned_.size());
+    for (int i : owned_) {
+      SimClient& c = clients_[static_cast<std::size_t>(i)];
       if (c.timer) c.timer->cancel();
       if (c.churn_timer) c.churn_timer->cancel();
       if (c.socket) c.socket->close();
     }
     report_.deliveries = verifier_.finish();
-    report_.failed = static_cast<int>(std::count_if(clients_.begin(), clients_.end(), [](const SimClient& c) { return !c.ever_joined; }));
+    report_.failed = static_cast<int>(std::count_if(owned_.begin(), owned_.end(), [this](int i) {
+      return !clients_[static_cast<std::size_t>(i)].ever_joined;
+    }));
+    // How busy this loop's thread was: near 1, the simulator, not the server, set the pace.
+    const double wall = std::chrono::duration<double>(Clock::now() - origin_).count();
+    report_.busiest_loop_share = wall > 0 ? std::chrono::duration<double>(thread_cpu() - cpu_at_start_).count() / wall : 0;
+    report_progress(now);
     done_->set_value();
   }
 
  public:
+  // On the loop's thread, once the run is over: the timers and sockets of its clients go.
+  void release() {
+    for (int i : owned_) {
+      SimClient& c = clients_[static_cast<std::size_t>(i)];
+      c.timer.reset();
+      c.churn_timer.reset();
+      c.socket.reset();
+    }
+  }
+
   std::map<int, std::vector<std::string>> acked_ids_;  // room -> acked message ids
 
  private:
@@ -428,7 +465,10 @@ class Run {
   RestSenders& rest_;
   std::vector<SimClient>& clients_;
   std::vector<SimRoom>& rooms_;
+  std::vector<int> owned_;
   Report& report_;
+  LoopFigures& figures_;
+  std::chrono::nanoseconds cpu_at_start_{0};
   Timer ticker_;
   std::mt19937_64 random_;
   std::promise<void>* done_ = nullptr;
@@ -437,8 +477,6 @@ class Run {
   Clock::time_point first_send_;
   Clock::time_point drain_started_;
   Clock::time_point last_progress_;
-  std::uint64_t last_sent_ = 0;
-  std::uint64_t last_delivered_ = 0;
   std::uint64_t receipts_ = 0;
   int next_connect_ = 0;
   int joined_ = 0;
@@ -526,6 +564,27 @@ void check_history(const RunOptions& options, const std::vector<SimClient>& clie
   for (const auto& [room, ids] : missing) report.missing_in_history += ids.size();
 }
 
+// Adds one loop's findings to the whole run's.
+void merge_into(Report& into, const Report& part) {
+  into.connected += part.connected;
+  into.failed += part.failed;
+  into.connect_time.merge(part.connect_time);
+  into.sent += part.sent;
+  into.acked += part.acked;
+  into.rest_sends += part.rest_sends;
+  for (const auto& [code, n] : part.errors) into.errors[code] += n;
+  into.deliveries.expected += part.deliveries.expected;
+  into.deliveries.delivered += part.deliveries.delivered;
+  into.deliveries.lost += part.deliveries.lost;
+  into.deliveries.duplicated += part.deliveries.duplicated;
+  into.deliveries.out_of_order += part.deliveries.out_of_order;
+  into.deliveries.unexpected += part.deliveries.unexpected;
+  into.ack_latency.merge(part.ack_latency);
+  into.delivery_latency.merge(part.delivery_latency);
+  into.send_seconds = std::max(into.send_seconds, part.send_seconds);
+  into.busiest_loop_share = std::max(into.busiest_loop_share, part.busiest_loop_share);
+}
+
 }  // namespace
 
 Result<Report> run_simulation(const RunOptions& options) {
@@ -550,30 +609,91 @@ Result<Report> run_simulation(const RunOptions& options) {
   }
   if (auto created = create_rooms(options, clients, rooms, base); !created) return tl::unexpected(created.error());
 
-  auto loop = client::ClientLoop::start();
+  // Whole rooms per loop, dealt out in turn.
+  const int loops = std::max(1, std::min(options.threads, static_cast<int>(rooms.size())));
+  std::vector<std::vector<int>> owned(static_cast<std::size_t>(loops));
+  for (std::size_t r = 0; r < rooms.size(); ++r) {
+    auto& mine = owned[r % static_cast<std::size_t>(loops)];
+    mine.insert(mine.end(), rooms[r].members.begin(), rooms[r].members.end());
+  }
+  rusage usage_before{};
+  getrusage(RUSAGE_SELF, &usage_before);
+  const auto wall_before = Clock::now();
+
+  std::vector<std::unique_ptr<client::ClientLoop>> client_loops;
+  std::vector<Report> parts(static_cast<std::size_t>(loops));
+  std::vector<LoopFigures> figures(static_cast<std::size_t>(loops));
+  std::vector<std::unique_ptr<Run>> runs;
+  std::vector<std::promise<void>> done(static_cast<std::size_t>(loops));
   auto rest = std::make_unique<RestSenders>(2);
-  std::promise<void> done;
-  auto run = std::make_unique<Run>(options, *loop, *rest, clients, rooms, report);
-  loop->post([&] { run->start(done); });
-  done.get_future().wait();
-  // REST sends still under way finish first; their outcomes are posted to the loop, which
-  // handles them before the release below.
+  for (int i = 0; i < loops; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    client_loops.push_back(client::ClientLoop::start());
+    runs.push_back(std::make_unique<Run>(options, *client_loops[k], *rest, clients, rooms, std::move(owned[k]), parts[k],
+                                         figures[k]));
+  }
+  for (int i = 0; i < loops; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    client_loops[k]->post([&runs, &done, k] { runs[k]->start(done[k]); });
+  }
+  std::vector<std::future<void>> finished_runs;
+  for (auto& d : done) finished_runs.push_back(d.get_future());
+  // The progress line, once a second, from every loop's figures.
+  std::uint64_t last_sent = 0, last_delivered = 0;
+  auto last_line = Clock::now();
+  for (int finished = 0; finished < loops;) {
+    if (finished_runs[static_cast<std::size_t>(finished)].wait_for(std::chrono::seconds(1)) == std::future_status::ready) {
+      ++finished;
+      continue;
+    }
+    if (!options.progress) continue;
+    Progress p;
+    std::uint64_t sent = 0, delivered = 0;
+    for (const auto& f : figures) {
+      p.connected += f.connected;
+      p.target += f.target;
+      sent += f.sent;
+      delivered += f.delivered;
+      p.delivery_p99_us = std::max(p.delivery_p99_us, f.delivery_p99_us.load());
+    }
+    const auto now = Clock::now();
+    const double seconds = std::max(1e-3, std::chrono::duration<double>(now - last_line).count());
+    p.elapsed_seconds = std::chrono::duration<double>(now - wall_before).count();
+    p.sent_per_second = static_cast<double>(sent - last_sent) / seconds;
+    p.delivered_per_second = static_cast<double>(delivered - last_delivered) / seconds;
+    last_sent = sent;
+    last_delivered = delivered;
+    last_line = now;
+    options.progress(p);
+  }
+  // REST sends still under way finish first; their outcomes are posted to the loops, which
+  // handle them before the release below.
   rest.reset();
   std::map<int, std::vector<std::string>> acked;
-  // Timers and clients go on the loop's thread, before the loop they belong to.
-  std::promise<void> released;
-  loop->post([&] {
-    acked = run->acked_ids_;
-    for (auto& c : clients) {
-      c.timer.reset();
-      c.churn_timer.reset();
-      c.socket.reset();
-    }
-    run.reset();
-    released.set_value();
-  });
-  released.get_future().wait();
-  loop.reset();
+  for (int i = 0; i < loops; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    // Timers and clients go on their loop's thread, before the loop they belong to.
+    std::promise<void> released;
+    client_loops[k]->post([&, k] {
+      for (auto& [room, ids] : runs[k]->acked_ids_) acked[room] = ids;
+      runs[k]->release();
+      runs[k].reset();
+      released.set_value();
+    });
+    released.get_future().wait();
+  }
+  client_loops.clear();
+  rusage usage_after{};
+  getrusage(RUSAGE_SELF, &usage_after);
+  auto cpu_seconds = [](const rusage& u) {
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  };
+  for (const Report& part : parts) merge_into(report, part);
+  report.target = s.clients;
+  report.simulator_threads = loops;
+  report.simulator_cpu_seconds = cpu_seconds(usage_after) - cpu_seconds(usage_before);
+  report.simulator_wall_seconds = std::chrono::duration<double>(Clock::now() - wall_before).count();
 
   check_history(options, clients, rooms, acked, report);
   return report;

@@ -1,6 +1,7 @@
 #pragma once
 // Runs a scenario against a server that speaks CONTRACT §3–§4: creates the rooms through the
-// API, connects every client (one Socket.IO connection each, all on one Asio thread), has them
+// API, connects every client (one Socket.IO connection each, spread by room over `threads`
+// Asio loops), has them
 // talk for the scenario's duration, verifies every delivery, then checks the rooms' history.
 
 #include <chrono>
@@ -43,13 +44,24 @@ struct Report {
   Histogram ack_latency;       // µs, send → ack
   Histogram delivery_latency;  // µs, send → receipt
   double send_seconds = 0;     // how long clients were sending
+  // The simulator itself: its loops, its CPU over the run, and the share of its busiest loop's
+  // thread that was busy (near 1: the simulator set the pace, and the figures are its own).
+  int simulator_threads = 1;
+  double simulator_cpu_seconds = 0;
+  double simulator_wall_seconds = 0;
+  double busiest_loop_share = 0;
 };
+
+// A loop this busy (share of its thread's time) means the run measured the simulator.
+constexpr double kSaturatedLoopShare = 0.9;
 
 struct RunOptions {
   Scenario scenario;
   client::ServerUrl server;
   std::string jwt_secret;
-  std::function<void(const Progress&)> progress;  // called on the clients' thread
+  std::function<void(const Progress&)> progress;  // once a second, on the calling thread
+  // Client loops (threads), each with whole rooms.
+  int threads = 1;
 };
 
 // The run and its findings; an error only when setup fails (rooms cannot be created).

@@ -61,16 +61,16 @@ void RestApi::handle(web::HttpRequest request, web::Respond respond) {
     return;
   }
   const std::string token = bearer_token(request.header("authorization"));
-  if (token.empty()) {
-    measured("unauthorized", std::move(respond))(
-        error_response({Errc::unauthorized, "missing Authorization: Bearer token"}));
-    return;
-  }
+  auto refused = [&](const Error& error, std::string_view why = {}) {
+    const std::string reason(why.empty() ? auth::refusal_reason(error) : why);
+    metrics_.counter("parkchat_jwt_refusals_total", "Tokens refused, by reason and path",
+                     "reason=\"" + reason + "\",via=\"rest\"")
+        .add();
+    measured("unauthorized", std::move(respond))(error_response(error));
+  };
+  if (token.empty()) return refused({Errc::unauthorized, "missing Authorization: Bearer token"}, "missing");
   auto caller = auth::verify_token(token, options_.jwt_secret);
-  if (!caller) {
-    measured("unauthorized", std::move(respond))(error_response(caller.error()));
-    return;
-  }
+  if (!caller) return refused(caller.error());
   nlohmann::json body = nlohmann::json::object();
   if (!request.body.empty() && request.method != "GET" && request.method != "DELETE") {
     body = proto::parse_bounded_json(request.body);

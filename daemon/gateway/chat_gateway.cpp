@@ -133,6 +133,10 @@ std::optional<nlohmann::json> ChatGateway::authorize(SioSocket& socket, const nl
   auto identity = auth::verify_token(token, options_.jwt_secret);
   // A service token names no user: there is no one to connect as.
   if (!identity || identity->service) {
+    if (options_.metrics != nullptr) {
+      options_.metrics->token_refused.add();
+      options_.metrics->jwt_refusal(identity ? "no_user" : auth::refusal_reason(identity.error())).add();
+    }
     obs::logger("gateway")->debug("connection refused socket={} err={}", socket.id(),
                                   identity ? "a service token names no user" : identity.error().message);
     return nlohmann::json{{"message", "Unauthorized"}};
@@ -144,6 +148,7 @@ std::optional<nlohmann::json> ChatGateway::authorize(SioSocket& socket, const nl
 void ChatGateway::on_connect(SioSocket& socket, const nlohmann::json&) {
   const auto& user = state(socket).user;
   online_users_[socket.id()] = &socket;
+  counters_.connects.fetch_add(1, std::memory_order_relaxed);
   auto& sockets = user_sockets_[user.user_id];
   sockets.push_back(&socket);
   if (sockets.size() > options_.max_sockets_per_user) {
@@ -412,7 +417,7 @@ void ChatGateway::send_message(SioSocket& socket, const nlohmann::json& payload,
   const std::string text = chat::to_json(message).dump();
   const std::string subject = chat::message_subject(room->second->type, *room_id);
   auto& waiting = pending_sends_[message.id];
-  waiting.push_back(PendingSend{socket.id(), ack, message});
+  waiting.push_back(PendingSend{socket.id(), ack, message, std::chrono::steady_clock::now()});
   auto published = publisher_->publish(subject, text, message.id, origin(socket));
   if (!published) {
     waiting.pop_back();
@@ -430,9 +435,9 @@ void ChatGateway::on_published(const std::string& msg_id, Result<bus::PublishAck
   if (it->second.empty()) pending_sends_.erase(it);
   SioSocket* socket = find_socket(send.socket_id);
   if (socket == nullptr) return;
-  if (!stored) return refuse(*socket, send.ack_id, stored.error());
+  if (!stored) return answer_send(*socket, send, tl::unexpected(stored.error()));
   if (!stored->duplicate) {
-    return succeed(*socket, send.ack_id, {{"success", true}, {"message", chat::to_json(send.message)}, {"duplicate", false}});
+    return answer_send(*socket, send, nlohmann::json{{"success", true}, {"message", chat::to_json(send.message)}, {"duplicate", false}});
   }
   // The stream had the id and dropped this copy: a retry gets the message stored first, a
   // different message under a taken id is CONFLICT.
@@ -447,15 +452,23 @@ void ChatGateway::on_original(const PendingSend& send, const Result<std::string>
   if (socket == nullptr) return;
   auto original = reply ? chat::message_from_json(proto::parse_bounded_json(*reply)) : tl::unexpected(reply.error());
   if (!original) {
-    return refuse(*socket, send.ack_id,
-                  Error{Errc::unavailable, "message id " + send.message.id +
-                                               " was sent before, and its first copy could not be read: " +
-                                               original.error().message});
+    return answer_send(*socket, send,
+                       fail(Errc::unavailable, "message id " + send.message.id +
+                                                   " was sent before, and its first copy could not be read: " +
+                                                   original.error().message));
   }
   if (auto resend = chat::check_resend(*original, send.message.room_id, send.message.sender_id); !resend) {
-    return refuse(*socket, send.ack_id, resend.error());
+    return answer_send(*socket, send, tl::unexpected(resend.error()));
   }
-  succeed(*socket, send.ack_id, {{"success", true}, {"message", chat::to_json(*original)}, {"duplicate", true}});
+  answer_send(*socket, send, nlohmann::json{{"success", true}, {"message", chat::to_json(*original)}, {"duplicate", true}});
+}
+
+void ChatGateway::answer_send(SioSocket& socket, const PendingSend& send, Result<nlohmann::json> outcome) {
+  if (options_.metrics != nullptr) {
+    options_.metrics->send_ack.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - send.sent_at).count());
+  }
+  if (!outcome) return refuse(socket, send.ack_id, outcome.error());
+  succeed(socket, send.ack_id, std::move(*outcome));
 }
 
 void ChatGateway::typing(SioSocket& socket, const nlohmann::json& payload, Ack ack) {
@@ -494,6 +507,13 @@ void ChatGateway::on_room_event(const std::string& room_id, const std::shared_pt
   if (kind == "message") {
     auto id = event.find("id");
     if (id == event.end() || !id->is_string() || !room.delivered.insert(id->get<std::string>())) return;
+    if (options_.metrics != nullptr) {
+      auto created = event.find("createdAt");
+      if (auto at = created != event.end() && created->is_string() ? parse_iso8601(created->get_ref<const std::string&>())
+                                                                    : std::nullopt) {
+        options_.metrics->delivery.observe(static_cast<double>(now_micros() - *at) / 1e6);
+      }
+    }
     // The payload as published is the argument: spliced, not re-serialized.
     std::string frame = "42/chat,[\"new_message\",";
     frame.append(data);

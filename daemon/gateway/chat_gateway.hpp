@@ -24,6 +24,7 @@
 #include "core/bus/nats_client.hpp"
 #include "core/chat/message.hpp"
 #include "core/chat/room.hpp"
+#include "daemon/gateway/gateway_metrics.hpp"
 #include "daemon/gateway/socketio_server.hpp"
 #include "daemon/limits/user_budgets.hpp"
 
@@ -42,11 +43,14 @@ struct ChatGatewayOptions {
   // after a refused connect, so the newest, the one in use, is kept).
   std::size_t max_sockets_per_user = 20;
   std::chrono::milliseconds service_timeout{5000};
+  // Where refusals and latencies are counted, if set; must outlive the gateway.
+  GatewayMetrics* metrics = nullptr;
 };
 
 // Figures for /stats, readable from any thread.
 struct GatewayCounters {
   std::atomic<std::int64_t> sockets{0};
+  std::atomic<std::uint64_t> connects{0};  // sockets admitted since start
   std::atomic<std::int64_t> users_online{0};
   std::atomic<std::int64_t> rooms{0};
   std::atomic<std::uint64_t> messages_sent{0};
@@ -87,6 +91,7 @@ class ChatGateway : public Namespace {
     std::string socket_id;
     std::optional<std::uint64_t> ack_id;
     chat::Message message;
+    std::chrono::steady_clock::time_point sent_at;
   };
   using Ack = std::optional<std::uint64_t>;
 
@@ -116,6 +121,8 @@ class ChatGateway : public Namespace {
   // RATE_LIMITED with a retry hint (retryAfterMs) in the ack and the error event.
   void refuse_rate_limited(SioSocket& socket, Ack ack, const std::string& what, std::chrono::milliseconds retry);
   void succeed(SioSocket& socket, Ack ack, nlohmann::json data);
+  // The acknowledgement of a send, success or not, with its latency counted.
+  void answer_send(SioSocket& socket, const PendingSend& send, Result<nlohmann::json> outcome);
   SioSocket* find_socket(const std::string& socket_id) const;
 
   bus::NatsClient& nats_;

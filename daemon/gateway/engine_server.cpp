@@ -95,7 +95,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
     if (pending_poll_) {
       // Two polls at once: the client is broken. The reference server closes the session;
       // the held poll learns it from a close packet, the second gets an error.
-      respond(handshake_error(HandshakeError::bad_request));
+      respond(server_.refused(static_cast<int>(HandshakeError::bad_request)));
       end("transport error: overlapping polls", true);
       return;
     }
@@ -116,7 +116,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
     }
     auto packets = proto::decode_eio_payload(body);
     if (!packets) {
-      respond(handshake_error(HandshakeError::bad_request));
+      respond(server_.refused(static_cast<int>(HandshakeError::bad_request)));
       end("parse error", false);
       return;
     }
@@ -286,6 +286,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
   void close_soon(const char* reason) {
     if (closed_ || closing_) return;
     closing_ = true;
+    if (server_.options_.slow_readers != nullptr) server_.options_.slow_readers->add();
     outbox_.clear();
     outbox_bytes_ = 0;
     boost::asio::post(server_.web_->io_context(), [weak = weak_from_this(), reason] {
@@ -452,7 +453,7 @@ void EngineServer::forget(Session& session) {
 }
 
 void EngineServer::handle_http(const web::HttpRequest& request, web::Respond respond) {
-  if (!origin_allowed(options_.allowed_origins, request)) return respond(handshake_error(HandshakeError::forbidden));
+  if (!origin_allowed(options_.allowed_origins, request)) return respond(refused(static_cast<int>(HandshakeError::forbidden)));
   // Browsers on an allowed Origin read polling responses only with CORS headers.
   auto cors = cors_headers(options_.allowed_origins, request);
   if (!cors.empty()) {
@@ -466,14 +467,14 @@ void EngineServer::handle_http(const web::HttpRequest& request, web::Respond res
   auto value = [&query](const char* name) { return query_value(query, name); };
   const std::string transport = value("transport");
   if (transport != "polling" && transport != "websocket") {
-    return respond(handshake_error(HandshakeError::unknown_transport));
+    return respond(refused(static_cast<int>(HandshakeError::unknown_transport)));
   }
   const std::string sid = value("sid");
   if (sid.empty()) {
-    if (request.method != "GET") return respond(handshake_error(HandshakeError::bad_handshake_method));
-    if (value("EIO") != "4") return respond(handshake_error(HandshakeError::unsupported_protocol_version));
+    if (request.method != "GET") return respond(refused(static_cast<int>(HandshakeError::bad_handshake_method)));
+    if (value("EIO") != "4") return respond(refused(static_cast<int>(HandshakeError::unsupported_protocol_version)));
     // A WebSocket handshake arrives as an upgrade, never as a plain request.
-    if (transport != "polling") return respond(handshake_error(HandshakeError::bad_request));
+    if (transport != "polling") return respond(refused(static_cast<int>(HandshakeError::bad_request)));
     auto session = open_session(request, false);
     respond(text_response(open_packet(session->id(), true, options_), kPollContentType));
     listener_.on_open(*session);
@@ -481,30 +482,30 @@ void EngineServer::handle_http(const web::HttpRequest& request, web::Respond res
     return;
   }
   auto it = sessions_.find(sid);
-  if (it == sessions_.end()) return respond(handshake_error(HandshakeError::unknown_sid));
+  if (it == sessions_.end()) return respond(refused(static_cast<int>(HandshakeError::unknown_sid)));
   auto session = it->second;
-  if (transport != "polling" || !session->polling()) return respond(handshake_error(HandshakeError::bad_request));
+  if (transport != "polling" || !session->polling()) return respond(refused(static_cast<int>(HandshakeError::bad_request)));
   if (request.method == "GET") {
     session->poll(std::move(respond));
   } else if (request.method == "POST") {
     session->receive_payload(request.body, respond);
   } else {
-    respond(handshake_error(HandshakeError::bad_request));
+    respond(refused(static_cast<int>(HandshakeError::bad_request)));
   }
 }
 
 std::optional<web::HttpResponse> EngineServer::accept(const web::HttpRequest& request) {
-  if (!origin_allowed(options_.allowed_origins, request)) return handshake_error(HandshakeError::forbidden);
+  if (!origin_allowed(options_.allowed_origins, request)) return refused(static_cast<int>(HandshakeError::forbidden));
   const auto query = web::parse_query(request.query);
   auto value = [&query](const char* name) { return query_value(query, name); };
-  if (value("transport") != "websocket") return handshake_error(HandshakeError::unknown_transport);
+  if (value("transport") != "websocket") return refused(static_cast<int>(HandshakeError::unknown_transport));
   const std::string sid = value("sid");
   if (sid.empty()) {
-    if (value("EIO") != "4") return handshake_error(HandshakeError::unsupported_protocol_version);
+    if (value("EIO") != "4") return refused(static_cast<int>(HandshakeError::unsupported_protocol_version));
     return std::nullopt;
   }
-  if (sessions_.count(sid) == 0) return handshake_error(HandshakeError::unknown_sid);
-  if (value("EIO") != "4") return handshake_error(HandshakeError::bad_request);  // not the session's protocol
+  if (sessions_.count(sid) == 0) return refused(static_cast<int>(HandshakeError::unknown_sid));
+  if (value("EIO") != "4") return refused(static_cast<int>(HandshakeError::bad_request));  // not the session's protocol
   // Whether the session can take this WebSocket is decided once it is open: the reference server
   // completes every upgrade it does not refuse here, then closes what it cannot use.
   return std::nullopt;
@@ -544,6 +545,11 @@ void EngineServer::on_ws_close(web::ConnectionId id) {
   auto session = it->second;
   by_connection_.erase(it);
   session->on_ws_closed(id);
+}
+
+web::HttpResponse EngineServer::refused(int error) {
+  if (options_.handshake_errors != nullptr) options_.handshake_errors->add();
+  return handshake_error(static_cast<HandshakeError>(error));
 }
 
 void EngineServer::close_all(std::string_view reason) {

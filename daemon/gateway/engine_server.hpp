@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/obs/metrics.hpp"
 #include "daemon/web/http_server.hpp"
 
 namespace parkchat::gateway {
@@ -29,6 +30,9 @@ struct EngineOptions {
   std::size_t max_buffered_bytes = 4u << 20;
   // Browser Origins allowed in; empty allows any (non-browser clients send none).
   std::vector<std::string> allowed_origins;
+  // Count handshake and transport errors answered, and sessions cut for slow reading, if set.
+  obs::Counter* handshake_errors = nullptr;
+  obs::Counter* slow_readers = nullptr;
 };
 
 // One encoded Engine.IO text packet, type digit included ("4…"): built once, shared by every
@@ -94,6 +98,8 @@ class EngineServer {
  private:
   friend class Session;
   std::shared_ptr<Session> open_session(const web::HttpRequest& request, bool websocket);
+  // A handshake or transport error's answer, counted.
+  web::HttpResponse refused(int error);
   void forget(Session& session);
 
   EngineOptions options_;

@@ -86,8 +86,9 @@ void SioServer::on_open(EngineSession& session) {
   auto client = std::make_unique<Client>(web_->io_context());
   client->connect_timer->expires_after(options_.connect_timeout);
   client->connect_timer->async_wait(
-      [&session, client = client.get(), alive = std::weak_ptr<bool>(client->alive)](const boost::system::error_code& ec) {
+      [this, &session, client = client.get(), alive = std::weak_ptr<bool>(client->alive)](const boost::system::error_code& ec) {
         if (ec || alive.expired() || !client->sockets.empty()) return;
+        if (options_.connect_timeouts != nullptr) options_.connect_timeouts->add();
         session.close("connect timeout");
       });
   session.attachment = std::move(client);

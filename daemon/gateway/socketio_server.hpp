@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/proto/socketio.hpp"
+#include "core/obs/metrics.hpp"
 #include "daemon/gateway/engine_server.hpp"
 
 namespace parkchat::gateway {
@@ -74,6 +75,8 @@ struct SioOptions {
   std::chrono::milliseconds connect_timeout{45000};
   // The binary attachments of one packet, together; more closes the session.
   std::size_t max_attachment_bytes = 1'000'000;
+  // Counts sessions closed for joining no namespace in time, if set.
+  obs::Counter* connect_timeouts = nullptr;
 };
 
 class SioServer : public EngineListener {

@@ -54,6 +54,7 @@ void MessagePersister::fetch_loop() {
       continue;
     }
     if (fetched->empty()) continue;
+    if (options_.batch_size != nullptr) options_.batch_size->observe(static_cast<double>(fetched->size()));
     Batch batch = prepare(std::move(*fetched));
     if (batch.empty()) continue;
     std::unique_lock lock(mutex_);

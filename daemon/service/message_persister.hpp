@@ -41,6 +41,8 @@ struct PersisterOptions {
   std::function<void(Micros created_at, Micros committed_at)> on_stored;
   // Counts dead-lettered messages for /metrics, if set.
   obs::Counter* dead_lettered = nullptr;
+  // Records the size of each fetched batch, if set.
+  obs::Histogram* batch_size = nullptr;
 };
 
 class MessagePersister {

@@ -23,6 +23,7 @@ import {
   rest,
   restOk,
   secondServerUrl,
+  serverUrl,
   signToken,
   tag,
   withDeadline,
@@ -610,4 +611,47 @@ test('a member removed through REST no longer receives the room', TEST_TIMEOUT, 
   await b.waitForMessage(room.id, marker.content);
   const bobGot = b.chatMessages(room.id).filter((m) => m.senderId === alice.id).map((m) => m.id);
   assert.deepEqual(bobGot, [before.id, marker.id], 'bob got nothing sent while he was not a member');
+});
+
+// Seed §9.4: what operators chart, in Prometheus text at /metrics.
+async function scrape() {
+  const response = await fetch(`${serverUrl()}/metrics`, { signal: AbortSignal.timeout(WAIT_MS) });
+  assert.equal(response.status, 200);
+  const values = new Map();
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    if (match) values.set(match[1], Number(match[2]));
+  }
+  return values;
+}
+
+test('exposes connections, messages, failures, latencies and NATS state in /metrics', TEST_TIMEOUT, async (t) => {
+  const s = new Session(t);
+  const before = await scrape();
+  const alice = s.user('alice');
+  const bob = s.user('bob');
+  await s.connectRefused({ auth: { token: forgedToken(alice) } }, 'a forged token');
+  const { room, clients: [a, b] } = await roomWithClients(s, alice, [bob]);
+  const sent = await a.mustSend(room.id, tag('counted'));
+  await b.waitForMessage(room.id, sent.content);
+  await pollUntil(async () => (await readHistory(alice, room.id)).some((m) => m.id === sent.id), { what: 'the message stored' });
+  const after = await scrape();
+  const grew = (series) => (after.get(series) ?? 0) - (before.get(series) ?? 0);
+  assert.ok(after.get('parkchat_connections') >= 2, 'open sockets');
+  assert.ok(after.get('parkchat_users_online') >= 2, 'users online');
+  assert.ok(grew('parkchat_connections_opened_total') >= 2, 'sockets admitted');
+  assert.ok(grew('parkchat_messages_sent_total') >= 1, 'messages sent');
+  assert.ok(grew('parkchat_deliveries_total') >= 1, 'deliveries');
+  assert.ok(grew('parkchat_messages_stored_total') >= 1, 'messages stored');
+  assert.ok(grew('parkchat_connection_failures_total{reason="token_refused"}') >= 1, 'the refused token as a failure');
+  assert.ok(grew('parkchat_jwt_refusals_total{reason="invalid",via="socket"}') >= 1, 'and as a JWT refusal');
+  assert.ok(grew('parkchat_send_ack_seconds_count') >= 1, 'send→ack latency');
+  assert.ok(grew('parkchat_delivery_seconds_count') >= 1, 'publish→delivery latency');
+  assert.ok(grew('parkchat_persister_lag_seconds_count') >= 1, 'persister lag');
+  assert.ok(grew('parkchat_persister_batch_size_count') >= 1, 'persister batch size');
+  assert.equal(after.get('parkchat_nats_connected{connection="gateway"}'), 1, 'the gateway is connected to NATS');
+  assert.ok(after.has('parkchat_nats_reconnects_total{connection="serve"}'), 'reconnects are counted');
+  for (const reason of ['handshake_error', 'connect_timeout', 'slow_reader']) {
+    assert.ok(after.has(`parkchat_connection_failures_total{reason="${reason}"}`), `failures for ${reason} are a series`);
+  }
 });

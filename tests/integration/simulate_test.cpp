@@ -26,8 +26,9 @@ TEST(Simulate, ShortScenarioLosesNothing) {
   std::ofstream(scenario) << R"({"name":"short","clients":40,"roomSize":5,"rampUp":"1s","duration":"4s",
                                  "ratePerClient":2,"messageBytes":80,"typingShare":0.2})";
   const auto report_path = dir.path() / "report.json";
+  // Three client loops, whole rooms each: one report, every delivery still checked.
   auto run = run_parkchat({"simulate", scenario.string(), "--url", serve.url(), "--jwt-secret", kSecret, "--json",
-                           report_path.string(), "--assert", "lost=0,dup=0,p99<2000ms"},
+                           report_path.string(), "--assert", "lost=0,dup=0,p99<2000ms", "--threads", "3"},
                           {}, 120s);
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   std::ifstream file(report_path);
@@ -43,6 +44,10 @@ TEST(Simulate, ShortScenarioLosesNothing) {
   EXPECT_EQ(report["messages"]["missingInHistory"], 0);
   EXPECT_TRUE(report["passed"].get<bool>());
   EXPECT_GT(report["latency_ms"]["delivery"]["p99"].get<double>(), 0);
+  EXPECT_EQ(report["simulator"]["threads"], 3);
+  EXPECT_GT(report["simulator"]["cpuSeconds"].get<double>(), 0);
+  EXPECT_GT(report["simulator"]["busiestLoopShare"].get<double>(), 0);
+  EXPECT_FALSE(report["simulator"]["saturated"].get<bool>()) << "40 clients cannot saturate a loop";
 
   // A threshold no run can meet fails it: exit 1, passed false.
   auto strict = run_parkchat({"simulate", scenario.string(), "--url", serve.url(), "--jwt-secret", kSecret, "--duration",
@@ -67,7 +72,7 @@ TEST(Simulate, ChurnLosesNothing) {
                                  "storms":1,"stormShare":0.5})";
   const auto report_path = dir.path() / "report.json";
   auto run = run_parkchat({"simulate", scenario.string(), "--url", serve.url(), "--jwt-secret", kSecret, "--json",
-                           report_path.string()},
+                           report_path.string(), "--threads", "2"},
                           {}, 120s);
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   std::ifstream file(report_path);

@@ -71,6 +71,21 @@ TEST(TokenTest, EverythingElseIsRefused) {
   }
 }
 
+TEST(TokenTest, RefusalsHaveAReasonForMetrics) {
+  auto reason = [](const std::string& token) {
+    auto r = verify_token(token, kSecret, kNow);
+    return r ? std::string("accepted") : std::string(refusal_reason(r.error()));
+  };
+  EXPECT_EQ(reason(""), "missing");
+  EXPECT_EQ(reason("not.a.token"), "invalid");
+  EXPECT_EQ(reason(signed_token(R"({"userId":4})", JWT_ALG_HS256, "another-secret")), "invalid");
+  EXPECT_EQ(reason(signed_token(R"({"userId":4})", JWT_ALG_HS512)), "algorithm");
+  EXPECT_EQ(reason(signed_token(R"({"name":"nobody"})")), "no_user");
+  EXPECT_EQ(reason(signed_token(R"({"userId":4,"exp":"tomorrow"})")), "malformed");
+  EXPECT_EQ(reason(signed_token(R"({"userId":4,"exp":1})")), "expired");
+  EXPECT_EQ(reason(std::string(20000, 'a')), "invalid");
+}
+
 TEST(TokenTest, TamperedPayloadIsRefused) {
   auto token = *mint_token({4, "Kim"}, kSecret, std::nullopt, kNow);
   auto other = *mint_token({5, "Kim"}, kSecret, std::nullopt, kNow);
