@@ -71,6 +71,10 @@ Run add_serve(CLI::App& sub) {
   sub.add_option("--max-sockets-per-user", options->max_sockets_per_user,
                  "Sockets one user may hold; one more closes the user's oldest with an error event (default 20)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  sub.add_option_function<std::int64_t>("--max-queue-delay", ms(options->max_queue_delay),
+                                        "Refuse sends (UNAVAILABLE, retryAfterMs) while deliveries wait longer than this "
+                                        "for the gateway, in ms (default 250)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{60'000}));
   sub.add_option_function<std::string>(
          "--dedupe-window",
          [options](const std::string& text) {

@@ -114,6 +114,9 @@ void expose_figures(obs::Registry& metrics, bus::NatsClient* nats, bus::NatsClie
                            [client] { return client->connected() ? 1.0 : 0.0; });
     metrics.read_at_render("parkchat_nats_reconnects_total", "Times the NATS connection was re-established", "counter",
                            labels, [client] { return static_cast<double>(client->reconnects()); });
+    metrics.read_at_render("parkchat_nats_slow_consumer_total",
+                           "Times a subscription fell so far behind that the NATS client dropped messages of it",
+                           "counter", labels, [client] { return static_cast<double>(client->slow_consumer_events()); });
   };
   nats_series(nats, "serve");
   nats_series(gateway_nats, "gateway");
@@ -285,6 +288,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     chat_options.typing_rate = serve_options.typing_rate;
     chat_options.membership_rate = serve_options.join_rate;
     chat_options.max_sockets_per_user = serve_options.max_sockets_per_user;
+    chat_options.max_queue_delay = serve_options.max_queue_delay;
     chat_gateway =
         std::make_unique<gateway::ChatGateway>(*gateway_nats, *gateway_requester, budgets, chat_options, new_uuid());
     if (auto started = chat_gateway->start(); !started) return fatal("gateway: " + started.error().message);

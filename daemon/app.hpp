@@ -28,6 +28,8 @@ struct ServeOptions {
   // creations, rooms that may add the user; and sockets at once.
   limits::BudgetRates budgets;
   std::size_t max_sockets_per_user = 20;
+  // Sends are refused UNAVAILABLE while the gateway's deliveries wait longer than this.
+  std::chrono::milliseconds max_queue_delay{250};
   // How long CHAT_MESSAGES drops a resent message id (JetStream's duplicate window).
   std::chrono::milliseconds dedupe_window{std::chrono::minutes(2)};
   // Browser Origins the gateway admits; empty admits any.

@@ -21,6 +21,20 @@ void on_disconnected(natsConnection* conn, void*) {
 }
 void on_reconnected(natsConnection*, void*) { obs::logger("bus")->info("nats reconnected"); }
 
+// Asynchronous errors; a slow consumer is a subscription whose backlog passed its limit, so
+// nats.c dropped messages of it: said and counted, never silent.
+void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void* closure) {
+  auto* slow_consumers = static_cast<std::atomic<std::uint64_t>*>(closure);
+  if (err == NATS_SLOW_CONSUMER) {
+    slow_consumers->fetch_add(1, std::memory_order_relaxed);
+    int64_t dropped = 0;
+    if (sub != nullptr) natsSubscription_GetDropped(sub, &dropped);
+    obs::logger("bus")->warn("nats slow consumer: messages dropped by this client dropped_so_far={}", dropped);
+    return;
+  }
+  obs::logger("bus")->warn("nats asynchronous error err={}", natsStatus_GetText(err));
+}
+
 }  // namespace
 
 std::string_view payload(const natsMsg* msg) {
@@ -154,6 +168,8 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, 
   natsOptions_SetMaxPendingMsgs(options, 1 << 20);
   natsOptions_SetDisconnectedCB(options, on_disconnected, nullptr);
   natsOptions_SetReconnectedCB(options, on_reconnected, nullptr);
+  auto slow_consumers = std::make_unique<std::atomic<std::uint64_t>>(0);
+  natsOptions_SetErrorHandler(options, on_async_error, slow_consumers.get());
   if (shared_delivery) natsOptions_UseGlobalMessageDelivery(options, true);
 
   natsConnection* conn = nullptr;
@@ -168,7 +184,9 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, 
     natsConnection_Destroy(conn);
     return tl::unexpected(nats_error(s, "JetStream context"));
   }
-  return std::unique_ptr<NatsClient>(new NatsClient(conn, js, redact_credentials(url)));
+  auto client = std::unique_ptr<NatsClient>(new NatsClient(conn, js, redact_credentials(url)));
+  client->slow_consumers_ = std::move(slow_consumers);
+  return client;
 }
 
 NatsClient::~NatsClient() {

@@ -3,6 +3,7 @@
 // JetStream context, subscriptions whose handlers run on nats.c threads, publishes and
 // requests. natsStatus becomes an Error here and nowhere else. Thread-safe as nats.c is.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -82,6 +83,8 @@ class NatsClient {
   bool connected() const;
   // How often the connection was re-established since it was made.
   std::uint64_t reconnects() const;
+  // Times a subscription fell so far behind that nats.c dropped messages of it.
+  std::uint64_t slow_consumer_events() const { return slow_consumers_->load(std::memory_order_relaxed); }
 
   Result<void> publish(const std::string& subject, std::string_view data, const Headers& headers = {});
   // Publishes to JetStream with Nats-Msg-Id = msg_id and waits for the stream's ack.
@@ -103,6 +106,8 @@ class NatsClient {
   jsCtx* js_;
   std::string url_;
   std::shared_ptr<SubscriptionReaper> reaper_;
+  // Written by the error handler, which the connection calls until it is destroyed.
+  std::unique_ptr<std::atomic<std::uint64_t>> slow_consumers_;
 };
 
 // "nats: <status text>: <last error>" for messages.

@@ -316,7 +316,12 @@ ChatGateway::Room& ChatGateway::open_room(const std::string& room_id) {
   auto room = std::make_unique<Room>(room_id);
   auto sub = nats_.subscribe(chat::live_wildcard(room_id), "", [this, room_id](bus::MsgPtr msg) {
     std::shared_ptr<natsMsg> shared(msg.release(), bus::MsgDeleter());
-    web_->post([this, room_id, shared] { on_room_event(room_id, shared); });
+    web_->post([this, room_id, shared, queued = std::chrono::steady_clock::now()] {
+      // How long deliveries wait for this thread: the gateway's own measure of overload.
+      queue_delay_measured_ = std::chrono::steady_clock::now();
+      queue_delay_ = queue_delay_measured_ - queued;
+      on_room_event(room_id, shared);
+    });
   });
   if (sub) {
     room->subscription.emplace(std::move(*sub));
@@ -379,6 +384,16 @@ void ChatGateway::send_message(SioSocket& socket, const nlohmann::json& payload,
     return refuse(socket, ack, Error{Errc::forbidden, "join room " + *room_id + " before sending to it"});
   }
   if (!sending_) return refuse(socket, ack, Error{Errc::unavailable, "the server is shutting down"});
+  // Overloaded: deliveries already wait longer than allowed. A send accepted now would only
+  // wait behind them (and its ack too); refused, the client retries once the queue has drained.
+  // A measure older than a second says nothing: with no events flowing there is no queue.
+  if (queue_delay_ > options_.max_queue_delay &&
+      std::chrono::steady_clock::now() - queue_delay_measured_ < std::chrono::seconds(1)) {
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(queue_delay_) + std::chrono::milliseconds(1);
+    if (options_.metrics != nullptr) options_.metrics->overload_refusals.add();
+    return refuse_unavailable(socket, ack,
+                              "the gateway is overloaded: deliveries wait " + std::to_string(wait.count()) + " ms", wait);
+  }
   if (auto wait = budgets_.take(limits::Budget::sends, chat.user.user_id)) {
     return refuse_rate_limited(socket, ack,
                                "too many messages: at most " +
@@ -577,6 +592,12 @@ void ChatGateway::refuse_rate_limited(SioSocket& socket, Ack ack, const std::str
   const std::int64_t retry_ms = retry.count();
   const std::string message = what + "; retry in " + std::to_string(retry_ms) + " ms";
   nlohmann::json error = {{"code", code_name(Errc::rate_limited)}, {"message", message}, {"retryAfterMs", retry_ms}};
+  if (ack) socket.ack(*ack, nlohmann::json::array({{{"success", false}, {"error", error}}}));
+  socket.emit(event_frame(kNamespace, "error", error));
+}
+
+void ChatGateway::refuse_unavailable(SioSocket& socket, Ack ack, const std::string& what, std::chrono::milliseconds retry) {
+  nlohmann::json error = {{"code", code_name(Errc::unavailable)}, {"message", what}, {"retryAfterMs", retry.count()}};
   if (ack) socket.ack(*ack, nlohmann::json::array({{{"success", false}, {"error", error}}}));
   socket.emit(event_frame(kNamespace, "error", error));
 }

@@ -43,6 +43,9 @@ struct ChatGatewayOptions {
   // after a refused connect, so the newest, the one in use, is kept).
   std::size_t max_sockets_per_user = 20;
   std::chrono::milliseconds service_timeout{5000};
+  // Sends are refused (UNAVAILABLE, with retryAfterMs) while room events wait longer than this
+  // for the gateway's thread.
+  std::chrono::milliseconds max_queue_delay{250};
   // Where refusals and latencies are counted, if set; must outlive the gateway.
   GatewayMetrics* metrics = nullptr;
 };
@@ -120,6 +123,8 @@ class ChatGateway : public Namespace {
   void refuse(SioSocket& socket, Ack ack, const Error& error);
   // RATE_LIMITED with a retry hint (retryAfterMs) in the ack and the error event.
   void refuse_rate_limited(SioSocket& socket, Ack ack, const std::string& what, std::chrono::milliseconds retry);
+  // UNAVAILABLE with a retry hint: the server, not the user, is the limit.
+  void refuse_unavailable(SioSocket& socket, Ack ack, const std::string& what, std::chrono::milliseconds retry);
   void succeed(SioSocket& socket, Ack ack, nlohmann::json data);
   // The acknowledgement of a send, success or not, with its latency counted.
   void answer_send(SioSocket& socket, const PendingSend& send, Result<nlohmann::json> outcome);
@@ -133,6 +138,9 @@ class ChatGateway : public Namespace {
   web::HttpServer* web_ = nullptr;
   std::unique_ptr<bus::AsyncPublisher> publisher_;
   bool sending_ = true;
+  // How long the last room event waited for the Asio thread.
+  std::chrono::steady_clock::duration queue_delay_{0};
+  std::chrono::steady_clock::time_point queue_delay_measured_;
 
   // The seed's state: onlineUsers (socket id → socket), userSockets (user → sockets),
   // roomSubscriptions (room → its local sockets and subscription).

@@ -15,6 +15,8 @@ GatewayMetrics::GatewayMetrics(obs::Registry& registry)
       handshake_errors(registry.counter(kFailures, kFailuresHelp, "reason=\"handshake_error\"")),
       connect_timeouts(registry.counter(kFailures, kFailuresHelp, "reason=\"connect_timeout\"")),
       slow_readers(registry.counter(kFailures, kFailuresHelp, "reason=\"slow_reader\"")),
+      overload_refusals(registry.counter("parkchat_overload_refusals_total",
+                                         "Sends refused UNAVAILABLE because deliveries waited past --max-queue-delay")),
       send_ack(registry.histogram("parkchat_send_ack_seconds", "From a socket's send_message to its acknowledgement")),
       delivery(registry.histogram("parkchat_delivery_seconds",
                                   "From a message's createdAt to its delivery by this gateway")) {

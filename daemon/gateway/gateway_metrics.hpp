@@ -18,6 +18,8 @@ struct GatewayMetrics {
   obs::Counter& handshake_errors;  // Engine.IO handshake or transport errors (HTTP 400/403)
   obs::Counter& connect_timeouts;  // no CONNECT within --connect-timeout
   obs::Counter& slow_readers;      // cut: more output waiting than a socket may buffer
+  // parkchat_overload_refusals_total: sends refused UNAVAILABLE while deliveries queue.
+  obs::Counter& overload_refusals;
   // parkchat_send_ack_seconds: send_message to its acknowledgement.
   obs::Histogram& send_ack;
   // parkchat_delivery_seconds: a message's createdAt to its delivery by this gateway.

@@ -651,6 +651,7 @@ test('exposes connections, messages, failures, latencies and NATS state in /metr
   assert.ok(grew('parkchat_persister_batch_size_count') >= 1, 'persister batch size');
   assert.equal(after.get('parkchat_nats_connected{connection="gateway"}'), 1, 'the gateway is connected to NATS');
   assert.ok(after.has('parkchat_nats_reconnects_total{connection="serve"}'), 'reconnects are counted');
+  assert.equal(after.get('parkchat_nats_slow_consumer_total{connection="gateway"}'), 0, 'no messages dropped by the NATS client');
   for (const reason of ['handshake_error', 'connect_timeout', 'slow_reader']) {
     assert.ok(after.has(`parkchat_connection_failures_total{reason="${reason}"}`), `failures for ${reason} are a series`);
   }

@@ -97,6 +97,17 @@ TEST(Gateway, HostileInputCostsBystandersNothing) {
   EXPECT_EQ(serve.stop(), 0);
 }
 
+// Overload refused at the edge: a queue bound of 1 ms that a burst into a large room outlasts.
+TEST(Gateway, OverloadIsRefusedNotQueued) {
+  ScratchDatabase db;
+  ServeProcess serve({"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(), "--jwt-secret", kSecret,
+                      "--max-queue-delay", "1"});
+  ASSERT_FALSE(serve.url().empty());
+  run_node_tests("overload.test.mjs", {"PARKCHAT_URL=" + serve.url(), std::string("PARKCHAT_JWT_SECRET=") + kSecret});
+  if (HasFailure()) std::cerr << "serve log:\n" << serve.log() << "\n";
+  EXPECT_EQ(serve.stop(), 0);
+}
+
 // Seed §3.5: online with a user's first socket on a gateway, offline after the last.
 TEST(Gateway, PresenceFollowsAUsersFirstAndLastSocket) {
   ScratchDatabase db;
