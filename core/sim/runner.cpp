@@ -412,14 +412,23 @@ class Run {
     verifier_.delivered(index, message.value("id", ""), sender, seq);
   }
 
-  // Sending is over: wait for the last acks and deliveries (10 s at most), then close.
+  // Sending is over: wait for the last acks and deliveries, then close: 10 s, and longer (up to
+  // a minute) while they are still arriving, so that a server far behind is reported as slow,
+  // not as losing what it delivers late.
   void drain(Clock::time_point now) {
     if (drain_started_ == Clock::time_point{}) {
       drain_started_ = now;
+      last_arrival_ = now;
+      arrivals_seen_ = receipts_ + report_.acked;
       report_.send_seconds = first_send_ == Clock::time_point{} ? 0 : std::chrono::duration<double>(now - first_send_).count();
     }
     const bool settled = pending_acks_ == 0 && verifier_.delivered_count() >= verifier_.expected_count();
-    if (!settled && now - drain_started_ < std::chrono::seconds(10)) {
+    if (receipts_ + report_.acked != arrivals_seen_) {
+      arrivals_seen_ = receipts_ + report_.acked;
+      last_arrival_ = now;
+    }
+    const bool arriving = now - last_arrival_ < std::chrono::seconds(2) && now - drain_started_ < std::chrono::minutes(1);
+    if (!settled && (now - drain_started_ < std::chrono::seconds(10) || arriving)) {
       ticker_.expires_after(std::chrono::milliseconds(20));
       ticker_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) drain(Clock::now());
@@ -476,6 +485,8 @@ class Run {
   Clock::time_point send_until_;
   Clock::time_point first_send_;
   Clock::time_point drain_started_;
+  Clock::time_point last_arrival_;        // of the last ack or delivery while draining
+  std::uint64_t arrivals_seen_ = 0;
   Clock::time_point last_progress_;
   std::uint64_t receipts_ = 0;
   int next_connect_ = 0;

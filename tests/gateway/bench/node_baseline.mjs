@@ -6,7 +6,9 @@
 //   node tests/gateway/bench/node_baseline.mjs --port 4700 &
 //   node tests/gateway/bench/load.mjs --url http://127.0.0.1:4700 --api http://127.0.0.1:4700 --secret x ...
 //
-// It also answers POST /api/user/chat/rooms (returning a new id) so that load.mjs can run as is.
+// It also answers the REST subset `parkchat simulate` needs: POST /api/user/chat/rooms (a new
+// id) and GET /api/user/chat/rooms/:id/messages (history kept in memory, newest first, an
+// index as cursor), so that the same scenarios run against both servers.
 
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -15,7 +17,24 @@ import { Server } from 'socket.io';
 
 const { values: opt } = parseArgs({ options: { port: { type: 'string', default: '4700' } } });
 
+const history = new Map(); // roomId -> messages, oldest first
+
+function historyPage(roomId, query) {
+  const all = history.get(roomId) ?? [];
+  const limit = Math.min(100, Math.max(1, Number(query.get('limit') ?? 50)));
+  const end = query.has('cursor') ? Number(query.get('cursor')) : all.length;
+  const start = Math.max(0, end - limit);
+  return { messages: all.slice(start, end).reverse(), hasMore: start > 0, nextCursor: start > 0 ? String(start) : null };
+}
+
 const http = createServer((req, res) => {
+  const url = new URL(req.url, 'http://localhost');
+  const page = /^\/api\/user\/chat\/rooms\/([^/]+)\/messages$/.exec(url.pathname);
+  if (req.method === 'GET' && page) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ success: true, data: historyPage(page[1], url.searchParams) }));
+    return;
+  }
   if (req.method === 'POST' && req.url === '/api/user/chat/rooms') {
     req.resume();
     req.on('end', () => {
@@ -52,6 +71,8 @@ io.of('/chat').on('connection', (socket) => {
       type: type ?? 'TEXT',
       createdAt: new Date().toISOString(),
     };
+    if (!history.has(roomId)) history.set(roomId, []);
+    history.get(roomId).push(message);
     socket.to(roomId).emit('new_message', message);
     ack?.({ success: true, message, duplicate: false });
   });
