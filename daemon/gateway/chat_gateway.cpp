@@ -316,12 +316,7 @@ ChatGateway::Room& ChatGateway::open_room(const std::string& room_id) {
   auto room = std::make_unique<Room>(room_id);
   auto sub = nats_.subscribe(chat::live_wildcard(room_id), "", [this, room_id](bus::MsgPtr msg) {
     std::shared_ptr<natsMsg> shared(msg.release(), bus::MsgDeleter());
-    web_->post([this, room_id, shared, queued = std::chrono::steady_clock::now()] {
-      // How long deliveries wait for this thread: the gateway's own measure of overload.
-      queue_delay_measured_ = std::chrono::steady_clock::now();
-      queue_delay_ = queue_delay_measured_ - queued;
-      on_room_event(room_id, shared);
-    });
+    inbound(room_id, std::move(shared));
   });
   if (sub) {
     room->subscription.emplace(std::move(*sub));
@@ -506,6 +501,33 @@ void ChatGateway::typing(SioSocket& socket, const nlohmann::json& payload, Ack a
 }
 
 // --- deliveries ---
+
+// Room events cross from nats.c's delivery threads to the Asio thread in batches: one post
+// (and at most one wake-up) for whatever arrived while the last batch waited or ran.
+void ChatGateway::inbound(const std::string& room_id, std::shared_ptr<natsMsg> msg) {
+  bool first = false;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    first = inbox_.empty();
+    if (first) inbox_since_ = std::chrono::steady_clock::now();
+    inbox_.emplace_back(room_id, std::move(msg));
+  }
+  if (first) web_->post([this] { drain_inbox(); });
+}
+
+void ChatGateway::drain_inbox() {
+  std::vector<std::pair<std::string, std::shared_ptr<natsMsg>>> batch;
+  std::chrono::steady_clock::time_point since;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    batch.swap(inbox_);
+    since = inbox_since_;
+  }
+  // How long the oldest of them waited for this thread: the gateway's own measure of overload.
+  queue_delay_measured_ = std::chrono::steady_clock::now();
+  queue_delay_ = queue_delay_measured_ - since;
+  for (const auto& [room_id, msg] : batch) on_room_event(room_id, msg);
+}
 
 void ChatGateway::on_room_event(const std::string& room_id, const std::shared_ptr<natsMsg>& msg) {
   auto it = room_subscriptions_.find(room_id);

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -110,6 +111,9 @@ class ChatGateway : public Namespace {
   void leave(SioSocket& socket, const std::string& room_id, bool announce);
   Room& open_room(const std::string& room_id);
   void close_room(const std::string& room_id);
+  // From a nats.c thread: queues a room event for the Asio thread.
+  void inbound(const std::string& room_id, std::shared_ptr<natsMsg> msg);
+  void drain_inbox();
   void on_room_event(const std::string& room_id, const std::shared_ptr<natsMsg>& msg);
   // Emits `frame` to the room's sockets but one; how many it reached.
   std::size_t deliver(Room& room, const Frame& frame, const std::string& except_socket);
@@ -138,6 +142,10 @@ class ChatGateway : public Namespace {
   web::HttpServer* web_ = nullptr;
   std::unique_ptr<bus::AsyncPublisher> publisher_;
   bool sending_ = true;
+  // Room events on their way to the Asio thread (inbound, drain_inbox); since when the oldest.
+  std::mutex inbox_mutex_;
+  std::vector<std::pair<std::string, std::shared_ptr<natsMsg>>> inbox_;
+  std::chrono::steady_clock::time_point inbox_since_;
   // How long the last room event waited for the Asio thread.
   std::chrono::steady_clock::duration queue_delay_{0};
   std::chrono::steady_clock::time_point queue_delay_measured_;
