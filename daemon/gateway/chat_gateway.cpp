@@ -97,6 +97,15 @@ ChatGateway::~ChatGateway() {
   publisher_.reset();  // waits for the last acks, whose reports still post to the stopped listener
 }
 
+void ChatGateway::attach(web::HttpServer& web) {
+  web_ = &web;
+  auto post = [this](std::function<void()> task) { web_->post(std::move(task)); };
+  room_events_ = std::make_unique<Handoff<RoomEvent>>(
+      post, [this](std::vector<RoomEvent>& batch, Handoff<RoomEvent>::Clock::time_point oldest) {
+        on_room_events(batch, oldest);
+      });
+}
+
 Result<void> ChatGateway::start() {
   // With 4,096 publishes unacknowledged, a send waits at most 5 ms for room and is then refused
   // (UNAVAILABLE): the Asio thread serves every socket and must not stall behind JetStream.
@@ -315,8 +324,7 @@ ChatGateway::Room& ChatGateway::open_room(const std::string& room_id) {
   if (it != room_subscriptions_.end()) return *it->second;
   auto room = std::make_unique<Room>(room_id);
   auto sub = nats_.subscribe(chat::live_wildcard(room_id), "", [this, room_id](bus::MsgPtr msg) {
-    std::shared_ptr<natsMsg> shared(msg.release(), bus::MsgDeleter());
-    inbound(room_id, std::move(shared));
+    room_events_->push(RoomEvent{room_id, std::shared_ptr<natsMsg>(msg.release(), bus::MsgDeleter())});
   });
   if (sub) {
     room->subscription.emplace(std::move(*sub));
@@ -502,30 +510,11 @@ void ChatGateway::typing(SioSocket& socket, const nlohmann::json& payload, Ack a
 
 // --- deliveries ---
 
-// Room events cross from nats.c's delivery threads to the Asio thread in batches: one post
-// (and at most one wake-up) for whatever arrived while the last batch waited or ran.
-void ChatGateway::inbound(const std::string& room_id, std::shared_ptr<natsMsg> msg) {
-  bool first = false;
-  {
-    std::lock_guard<std::mutex> lock(inbox_mutex_);
-    first = inbox_.empty();
-    if (first) inbox_since_ = std::chrono::steady_clock::now();
-    inbox_.emplace_back(room_id, std::move(msg));
-  }
-  if (first) web_->post([this] { drain_inbox(); });
-}
-
-void ChatGateway::drain_inbox() {
-  std::vector<std::pair<std::string, std::shared_ptr<natsMsg>>> batch;
-  std::chrono::steady_clock::time_point since;
-  {
-    std::lock_guard<std::mutex> lock(inbox_mutex_);
-    batch.swap(inbox_);
-    since = inbox_since_;
-  }
-  // How long the oldest of them waited for this thread: the gateway's own measure of overload.
+// How long the oldest of a batch of room events waited for this thread: the gateway's own
+// measure of overload.
+void ChatGateway::on_room_events(std::vector<RoomEvent>& batch, std::chrono::steady_clock::time_point oldest) {
   queue_delay_measured_ = std::chrono::steady_clock::now();
-  queue_delay_ = queue_delay_measured_ - since;
+  queue_delay_ = queue_delay_measured_ - oldest;
   for (const auto& [room_id, msg] : batch) on_room_event(room_id, msg);
 }
 

@@ -26,6 +26,7 @@
 #include "core/chat/message.hpp"
 #include "core/chat/room.hpp"
 #include "daemon/gateway/gateway_metrics.hpp"
+#include "daemon/gateway/handoff.hpp"
 #include "daemon/gateway/socketio_server.hpp"
 #include "daemon/limits/user_budgets.hpp"
 
@@ -73,7 +74,7 @@ class ChatGateway : public Namespace {
 
   // Opens the JetStream publisher; before the first client.
   Result<void> start();
-  void attach(web::HttpServer& web) { web_ = &web; }
+  void attach(web::HttpServer& web);
 
   // Shutdown, step 1 (Asio thread): refuse new sends. Step 2 (any thread but the Asio one):
   // wait until every accepted send has been acknowledged.
@@ -111,9 +112,11 @@ class ChatGateway : public Namespace {
   void leave(SioSocket& socket, const std::string& room_id, bool announce);
   Room& open_room(const std::string& room_id);
   void close_room(const std::string& room_id);
-  // From a nats.c thread: queues a room event for the Asio thread.
-  void inbound(const std::string& room_id, std::shared_ptr<natsMsg> msg);
-  void drain_inbox();
+  struct RoomEvent {
+    std::string room_id;
+    std::shared_ptr<natsMsg> msg;
+  };
+  void on_room_events(std::vector<RoomEvent>& batch, std::chrono::steady_clock::time_point oldest);
   void on_room_event(const std::string& room_id, const std::shared_ptr<natsMsg>& msg);
   // Emits `frame` to the room's sockets but one; how many it reached.
   std::size_t deliver(Room& room, const Frame& frame, const std::string& except_socket);
@@ -142,10 +145,8 @@ class ChatGateway : public Namespace {
   web::HttpServer* web_ = nullptr;
   std::unique_ptr<bus::AsyncPublisher> publisher_;
   bool sending_ = true;
-  // Room events on their way to the Asio thread (inbound, drain_inbox); since when the oldest.
-  std::mutex inbox_mutex_;
-  std::vector<std::pair<std::string, std::shared_ptr<natsMsg>>> inbox_;
-  std::chrono::steady_clock::time_point inbox_since_;
+  // Room events on their way from nats.c's threads to the Asio thread.
+  std::unique_ptr<Handoff<RoomEvent>> room_events_;
   // How long the last room event waited for the Asio thread.
   std::chrono::steady_clock::duration queue_delay_{0};
   std::chrono::steady_clock::time_point queue_delay_measured_;
