@@ -47,15 +47,15 @@ Result<SaveCheck> MessageRepository::check_save(const chat::Message& m) {
 }
 
 Result<void> MessageRepository::insert(const chat::Message& m) {
-  pqxx::result inserted = tx_.exec_params(
+  tx_.exec_params(
       "INSERT INTO chat_messages (id, room_id, sender_id, sender_name, content, type, created_at) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (id) DO NOTHING RETURNING id",
+      "VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (id) DO NOTHING",
       m.id, m.room_id, m.sender_id, m.sender_name, m.content, std::string(chat::type_name(m.type)),
       format_iso8601(m.created_at));
-  if (!inserted.empty()) {
-    tx_.exec_params("UPDATE chat_rooms SET updated_at = GREATEST(updated_at, $2::timestamptz) WHERE id = $1",
-                    m.room_id, format_iso8601(m.created_at));
-  }
+  // Also when the persister stored it first: its own bump of the room comes later, in another
+  // transaction, and the sender's answer must already see the room's new activity.
+  tx_.exec_params("UPDATE chat_rooms SET updated_at = GREATEST(updated_at, $2::timestamptz) WHERE id = $1",
+                  m.room_id, format_iso8601(m.created_at));
   return {};
 }
 

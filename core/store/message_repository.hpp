@@ -48,7 +48,7 @@ class MessageRepository {
   // it is another's); a new message in a read-only room is FORBIDDEN.
   Result<SaveCheck> check_save(const chat::Message& message);
   // Stores `message` (nothing when its id is stored already: the persister may have been
-  // first) and moves the room's updated_at.
+  // first) and moves the room's updated_at either way.
   Result<void> insert(const chat::Message& message);
   // Newest first, after `cursor`; `limit` is clamped to 1..100. NOT_FOUND unless a member.
   Result<MessagePage> list(const std::string& room_id, std::int64_t user, int limit,
