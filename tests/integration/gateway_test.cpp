@@ -85,28 +85,27 @@ TEST(Gateway, SocketIoClientsOnTwoGateways) {
   EXPECT_EQ(first.stop(), 0);
 }
 
-// What a hostile user tries (README "Input rules" and "Limits") against the default limits and a
-// short duplicate window, with bystanders chatting through every attempt.
-TEST(Gateway, HostileInputCostsBystandersNothing) {
+// Runs one Node test file against a serve of its own, started with `extra_args`.
+void run_node_tests_on_own_serve(const std::string& file, std::vector<std::string> extra_args) {
   ScratchDatabase db;
-  ServeProcess serve({"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(), "--jwt-secret", kSecret,
-                      "--dedupe-window", "2s"});
+  std::vector<std::string> args = {"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(),
+                                   "--jwt-secret", kSecret};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  ServeProcess serve(args);
   ASSERT_FALSE(serve.url().empty());
-  run_node_tests("hostile.test.mjs", {"PARKCHAT_URL=" + serve.url(), std::string("PARKCHAT_JWT_SECRET=") + kSecret});
-  if (HasFailure()) std::cerr << "serve log:\n" << serve.log() << "\n";
+  run_node_tests(file, {"PARKCHAT_URL=" + serve.url(), std::string("PARKCHAT_JWT_SECRET=") + kSecret});
+  if (::testing::Test::HasFailure()) std::cerr << "serve log:\n" << serve.log() << "\n";
   EXPECT_EQ(serve.stop(), 0);
 }
 
-// Overload refused at the edge: a queue bound of 1 ms that a burst into a large room outlasts.
-TEST(Gateway, OverloadIsRefusedNotQueued) {
-  ScratchDatabase db;
-  ServeProcess serve({"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(), "--jwt-secret", kSecret,
-                      "--max-queue-delay", "1"});
-  ASSERT_FALSE(serve.url().empty());
-  run_node_tests("overload.test.mjs", {"PARKCHAT_URL=" + serve.url(), std::string("PARKCHAT_JWT_SECRET=") + kSecret});
-  if (HasFailure()) std::cerr << "serve log:\n" << serve.log() << "\n";
-  EXPECT_EQ(serve.stop(), 0);
+// What a hostile user tries (README "Input rules" and "Limits") against the default limits and a
+// short duplicate window, with bystanders chatting through every attempt.
+TEST(Gateway, HostileInputCostsBystandersNothing) {
+  run_node_tests_on_own_serve("hostile.test.mjs", {"--dedupe-window", "2s"});
 }
+
+// Overload refused at the edge: a queue bound of 1 ms that a burst into a large room outlasts.
+TEST(Gateway, OverloadIsRefusedNotQueued) { run_node_tests_on_own_serve("overload.test.mjs", {"--max-queue-delay", "1"}); }
 
 // Seed §3.5: online with a user's first socket on a gateway, offline after the last.
 TEST(Gateway, PresenceFollowsAUsersFirstAndLastSocket) {
