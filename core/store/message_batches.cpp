@@ -1,5 +1,6 @@
 #include "core/store/message_batches.hpp"
 
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -31,20 +32,34 @@ Result<BatchOutcome> store_message_batch(pqxx::connection* conn, const std::vect
         "  SELECT id, \"roomId\", \"senderId\", COALESCE(\"senderName\", ''), content, type, \"createdAt\" FROM known "
         "  ON CONFLICT (id) DO NOTHING RETURNING created_at) "
         "SELECT 'unknown', 0::bigint, b.id::text FROM batch b WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.id = b.id) "
-        "UNION ALL SELECT 'conflict', 0::bigint, k.id::text FROM known k JOIN chat_messages m ON m.id = k.id "
-        "  WHERE m.room_id <> k.\"roomId\" OR m.sender_id <> k.\"senderId\" "
+        "UNION ALL SELECT DISTINCT 'existing', m.sender_id, m.id::text || ' ' || m.room_id::text "
+        "  FROM known k JOIN chat_messages m ON m.id = k.id "
         "UNION ALL SELECT 'inserted', " PARKCHAT_MICROS("created_at") ", NULL FROM ins",
         rows_json);
     BatchOutcome outcome;
+    // The first message under each id: the stored one, else the batch's first.
+    std::map<std::string, chat::Message> first;
     for (const auto& row : result) {
       const std::string kind = row[0].as<std::string>();
       if (kind == "unknown") {
         outcome.unknown_room_ids.push_back(row[2].as<std::string>());
-      } else if (kind == "conflict") {
-        outcome.conflicting_ids.push_back(row[2].as<std::string>());
+      } else if (kind == "existing") {
+        const std::string id_and_room = row[2].as<std::string>();
+        chat::Message stored;
+        stored.id = id_and_room.substr(0, id_and_room.find(' '));
+        stored.room_id = id_and_room.substr(id_and_room.find(' ') + 1);
+        stored.sender_id = row[1].as<std::int64_t>();
+        first[stored.id] = stored;
       } else {
         outcome.inserted_created.push_back(row[1].as<std::int64_t>());
       }
+    }
+    // A message under an id that another room or sender holds is not stored (the statement
+    // stored, or skipped, the first of them); a copy of the same message is just a duplicate.
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      const chat::Message& m = messages[i];
+      auto [origin, inserted] = first.emplace(m.id, m);
+      if (!inserted && !chat::check_resend(origin->second, m.room_id, m.sender_id)) outcome.conflicting.push_back(i);
     }
     return outcome;
   });

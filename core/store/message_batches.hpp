@@ -19,7 +19,9 @@ namespace parkchat::store {
 struct BatchOutcome {
   std::vector<Micros> inserted_created;        // createdAt of each new row (duplicates insert none)
   std::vector<std::string> unknown_room_ids;   // ids of messages not stored: their room does not exist
-  std::vector<std::string> conflicting_ids;    // ids of messages not stored: another message has the id
+  // positions (in the batch) of messages not stored: another room's or sender's message has
+  // their id, stored before or earlier in the batch
+  std::vector<std::size_t> conflicting;
 };
 
 // Duplicates (by id, in the batch or already stored with the same room and sender) are ignored.

@@ -128,13 +128,14 @@ Result<void> store_range(pqxx::connection* conn, Entry* begin, Entry* end, Range
     return store_range(conn, middle, end, result);
   }
   const std::set<std::string> unknown(outcome->unknown_room_ids.begin(), outcome->unknown_room_ids.end());
-  const std::set<std::string> conflicting(outcome->conflicting_ids.begin(), outcome->conflicting_ids.end());
+  std::set<const Entry*> conflicting;
+  for (std::size_t i : outcome->conflicting) conflicting.insert(begin + i);
   for (Entry* e = begin; e != end; ++e) {
     if (unknown.count(e->message.id) != 0) {
       result.refused.emplace_back(e, "room " + e->message.room_id + " does not exist");
       continue;
     }
-    if (conflicting.count(e->message.id) != 0) {
+    if (conflicting.count(e) != 0) {
       result.refused.emplace_back(e, "message id " + e->message.id + " is already used by another message");
       continue;
     }
