@@ -86,6 +86,10 @@ Run add_serve(CLI::App& sub) {
          },
          "How long a resent message id is recognised and not delivered again (JetStream's duplicate window; "
          "nats-server keeps about 100 bytes per message of the window; default 2m)");
+  sub.add_option("--threads", options->threads,
+                 "Listener threads on the one port, each with its own share of the sockets and REST requests "
+                 "(default: one per core)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
   sub.add_option("--allowed-origins", options->allowed_origins,
                  "Browser Origins the gateway admits, comma-separated (default: any)")
       ->delimiter(',');

@@ -34,6 +34,7 @@ complete -c parkchat -n '__fish_seen_subcommand_from serve' -l room-add-rate -r 
 complete -c parkchat -n '__fish_seen_subcommand_from serve' -l max-sockets-per-user -r -d 'Sockets one user may hold; one more closes the user\'s oldest with an error event (default 20)'
 complete -c parkchat -n '__fish_seen_subcommand_from serve' -l max-queue-delay -r -d 'Refuse sends (UNAVAILABLE, retryAfterMs) while deliveries wait longer than this for the gateway, in ms (default 250)'
 complete -c parkchat -n '__fish_seen_subcommand_from serve' -l dedupe-window -r -d 'How long a resent message id is recognised and not delivered again (JetStream\'s duplicate window; nats-server keeps about 100 bytes per message of the window; default 2m)'
+complete -c parkchat -n '__fish_seen_subcommand_from serve' -l threads -r -d 'Listener threads on the one port, each with its own share of the sockets and REST requests (default: one per core)'
 complete -c parkchat -n '__fish_seen_subcommand_from serve' -l allowed-origins -r -d 'Browser Origins the gateway admits, comma-separated (default: any)'
 complete -c parkchat -n '__fish_seen_subcommand_from migrate' -l help -s h -d 'Print this help message and exit'
 complete -c parkchat -n '__fish_seen_subcommand_from migrate' -l config -r -d 'config file (TOML: key = "value", keys as the long flags)'

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <functional>
 #include <future>
 #include <memory>
@@ -29,7 +31,7 @@
 #include "daemon/gateway/gateway_metrics.hpp"
 #include "daemon/gateway/conformance.hpp"
 #include "daemon/gateway/engine_server.hpp"
-#include "daemon/gateway/socketio_server.hpp"
+#include "daemon/gateway/gateway_shard.hpp"
 #include "daemon/notify/notifier.hpp"
 #include "daemon/roles.hpp"
 #include "daemon/service/chat_service.hpp"
@@ -72,14 +74,22 @@ Result<std::size_t> apply_migrations(const std::string& database_url) {
   return status->size();
 }
 
-// Runs `task` on the web server's Asio thread and waits for it.
-void run_on_web_thread(web::HttpServer& http, std::function<void()> task) {
-  std::promise<void> done;
-  http.post([&] {
-    task();
-    done.set_value();
-  });
-  done.get_future().wait();
+// Runs `task(i)` on the thread of every shard i and waits for all of them.
+void run_on_every_shard(web::HttpShards& http, const std::function<void(std::size_t)>& task) {
+  std::vector<std::promise<void>> done(http.size());
+  for (std::size_t i = 0; i < http.size(); ++i) {
+    http.shard(i).post([&, i] {
+      task(i);
+      done[i].set_value();
+    });
+  }
+  for (auto& shard : done) shard.get_future().wait();
+}
+
+// One listener thread per core, unless told.
+std::size_t listener_threads(const ServeOptions& options) {
+  if (options.threads != 0) return options.threads;
+  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 64);
 }
 
 int wait_for_stop_signal(const sigset_t& stop_signals) {
@@ -105,7 +115,8 @@ int run_conformance(const std::pair<std::string, int>& address, std::ostream& ou
 
 // The figures the roles keep themselves, read when /metrics is rendered (README "Metrics").
 void expose_figures(obs::Registry& metrics, bus::NatsClient* nats, bus::NatsClient* gateway_nats,
-                    gateway::ChatGateway* chat_gateway, service::MessagePersister* persister,
+                    const std::vector<std::unique_ptr<gateway::GatewayShard>>& shards,
+                    gateway::GatewayProcess* gateway, service::MessagePersister* persister,
                     service::ChatService* chat_service) {
   auto nats_series = [&](bus::NatsClient* client, const char* connection) {
     if (client == nullptr) return;
@@ -120,20 +131,24 @@ void expose_figures(obs::Registry& metrics, bus::NatsClient* nats, bus::NatsClie
   };
   nats_series(nats, "serve");
   nats_series(gateway_nats, "gateway");
-  if (chat_gateway != nullptr) {
-    const gateway::GatewayCounters* c = &chat_gateway->counters();
-    metrics.read_at_render("parkchat_connections", "Open /chat sockets on this gateway", "gauge", "",
-                           [c] { return static_cast<double>(c->sockets.load()); });
+  if (gateway != nullptr) {
     metrics.read_at_render("parkchat_users_online", "Users with a socket on this gateway", "gauge", "",
-                           [c] { return static_cast<double>(c->users_online.load()); });
-    metrics.read_at_render("parkchat_rooms_followed", "Rooms with sockets on this gateway", "gauge", "",
-                           [c] { return static_cast<double>(c->rooms.load()); });
-    metrics.read_at_render("parkchat_connections_opened_total", "Sockets this gateway admitted to /chat", "counter", "",
-                           [c] { return static_cast<double>(c->connects.load()); });
-    metrics.read_at_render("parkchat_messages_sent_total", "Sends accepted by this gateway", "counter", "",
+                           [gateway] { return static_cast<double>(gateway->users.users()); });
+    metrics.read_at_render("parkchat_rooms_followed", "Rooms with sockets on this gateway (one subscription each)",
+                           "gauge", "", [gateway] { return static_cast<double>(gateway->rooms.rooms()); });
+  }
+  // Per shard: a shard that carries far more than the others shows.
+  for (const auto& shard : shards) {
+    const gateway::GatewayCounters* c = &shard->chat().counters();
+    const std::string labels = "shard=\"" + std::to_string(shard->chat().shard()) + "\"";
+    metrics.read_at_render("parkchat_connections", "Open /chat sockets on this gateway", "gauge", labels,
+                           [c] { return static_cast<double>(c->sockets.load()); });
+    metrics.read_at_render("parkchat_connections_opened_total", "Sockets this gateway admitted to /chat", "counter",
+                           labels, [c] { return static_cast<double>(c->connects.load()); });
+    metrics.read_at_render("parkchat_messages_sent_total", "Sends accepted by this gateway", "counter", labels,
                            [c] { return static_cast<double>(c->messages_sent.load()); });
     metrics.read_at_render("parkchat_deliveries_total", "new_message frames this gateway wrote to sockets", "counter",
-                           "", [c] { return static_cast<double>(c->deliveries.load()); });
+                           labels, [c] { return static_cast<double>(c->deliveries.load()); });
   }
   if (persister != nullptr) {
     metrics.read_at_render("parkchat_messages_stored_total", "Messages the persister stored", "counter", "",
@@ -211,15 +226,13 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
   std::unique_ptr<api::RestApi> rest;
   std::unique_ptr<api::OpsEndpoints> ops;
   // The listener outlives the gateway: NATS callbacks still running while the gateway goes
-  // post to it, and the sessions' timers belong to its Asio context.
-  std::unique_ptr<web::HttpServer> http;
+  // post to it, and the sessions' timers belong to its Asio contexts.
+  std::unique_ptr<web::HttpShards> http;
   std::unique_ptr<bus::NatsClient> gateway_nats;
   std::unique_ptr<bus::AsyncRequester> gateway_requester;
   std::optional<gateway::GatewayMetrics> gateway_metrics;
-  std::unique_ptr<gateway::ChatGateway> chat_gateway;
-  std::unique_ptr<gateway::SioServer> sio;
-  std::unique_ptr<gateway::EngineServer> engine;
-  std::unique_ptr<gateway::EngineRouter> router;
+  std::unique_ptr<gateway::GatewayProcess> gateway;
+  std::vector<std::unique_ptr<gateway::GatewayShard>> shards;
   StopStack role_stops;  // after the pointers above: stops run while they exist
   const bool run_service = roles->count(Role::service) != 0;
   const bool run_notify = roles->count(Role::notify) != 0;
@@ -282,29 +295,29 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     gateway_requester = std::move(*requests);
     role_stops.push([&] { gateway_requester.reset(); });
     gateway_metrics.emplace(metrics);
-    gateway::ChatGatewayOptions chat_options;
-    chat_options.jwt_secret = *secret;
-    chat_options.metrics = &*gateway_metrics;
-    chat_options.typing_rate = serve_options.typing_rate;
-    chat_options.membership_rate = serve_options.join_rate;
-    chat_options.max_sockets_per_user = serve_options.max_sockets_per_user;
-    chat_options.max_queue_delay = serve_options.max_queue_delay;
-    chat_gateway =
-        std::make_unique<gateway::ChatGateway>(*gateway_nats, *gateway_requester, budgets, chat_options, new_uuid());
-    if (auto started = chat_gateway->start(); !started) return fatal("gateway: " + started.error().message);
-    gateway::SioOptions sio_options{serve_options.connect_timeout, serve_options.max_payload};
-    sio_options.connect_timeouts = &gateway_metrics->connect_timeouts;
-    sio = std::make_unique<gateway::SioServer>(sio_options);
-    sio->add_namespace("/chat", *chat_gateway);
-    gateway::EngineOptions engine_options;
-    engine_options.ping_interval = serve_options.ping_interval;
-    engine_options.ping_timeout = serve_options.ping_timeout;
-    engine_options.max_payload = serve_options.max_payload;
-    engine_options.allowed_origins = serve_options.allowed_origins;
-    engine_options.handshake_errors = &gateway_metrics->handshake_errors;
-    engine_options.slow_readers = &gateway_metrics->slow_readers;
-    engine = std::make_unique<gateway::EngineServer>(engine_options, *sio);
-    router = std::make_unique<gateway::EngineRouter>(std::vector<gateway::EngineServer*>{engine.get()});
+    gateway = std::make_unique<gateway::GatewayProcess>(*gateway_nats, new_uuid(), serve_options.max_sockets_per_user);
+    // After the listener stops and before the shards go: no room event reaches a shard after.
+    role_stops.push([&] { gateway->rooms.close(); });
+    gateway::GatewayShardOptions shard_options;
+    shard_options.chat.jwt_secret = *secret;
+    shard_options.chat.metrics = &*gateway_metrics;
+    shard_options.chat.typing_rate = serve_options.typing_rate;
+    shard_options.chat.membership_rate = serve_options.join_rate;
+    shard_options.chat.max_queue_delay = serve_options.max_queue_delay;
+    shard_options.sio = gateway::SioOptions{serve_options.connect_timeout, serve_options.max_payload};
+    shard_options.sio.connect_timeouts = &gateway_metrics->connect_timeouts;
+    shard_options.engine.ping_interval = serve_options.ping_interval;
+    shard_options.engine.ping_timeout = serve_options.ping_timeout;
+    shard_options.engine.max_payload = serve_options.max_payload;
+    shard_options.engine.allowed_origins = serve_options.allowed_origins;
+    shard_options.engine.handshake_errors = &gateway_metrics->handshake_errors;
+    shard_options.engine.slow_readers = &gateway_metrics->slow_readers;
+    for (std::size_t i = 0; i < listener_threads(serve_options); ++i) {
+      shards.push_back(std::make_unique<gateway::GatewayShard>(*gateway_nats, *gateway_requester, budgets, *gateway,
+                                                               shard_options));
+      gateway->shards.push_back(&shards.back()->chat());
+      if (auto started = shards.back()->start(); !started) return fatal("gateway: " + started.error().message);
+    }
   }
   if (run_api || run_gateway) {
     if (run_api) rest = std::make_unique<api::RestApi>(*requester, budgets, metrics, api::RestApiOptions{*secret});
@@ -318,48 +331,62 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
       if (chat_service) stats["service"] = {{"requestsHandled", chat_service->handled()}};
       if (persister) stats["persister"] = {{"stored", persister->stored()}, {"deadLettered", persister->dead_lettered()}};
       if (notifier) stats["notify"] = {{"pushed", notifier->pushed()}};
-      if (chat_gateway) {
-        const auto& c = chat_gateway->counters();
-        stats["gateway"] = {{"id", chat_gateway->id()},
-                            {"connections", c.sockets.load()},
-                            {"usersOnline", c.users_online.load()},
-                            {"rooms", c.rooms.load()},
-                            {"messagesSent", c.messages_sent.load()},
-                            {"deliveries", c.deliveries.load()}};
+      if (gateway) {
+        std::int64_t connections = 0;
+        std::uint64_t sent = 0, deliveries = 0;
+        nlohmann::json per_shard = nlohmann::json::array();
+        for (const auto& shard : shards) {
+          const auto& c = shard->chat().counters();
+          connections += c.sockets.load();
+          sent += c.messages_sent.load();
+          deliveries += c.deliveries.load();
+          per_shard.push_back({{"connections", c.sockets.load()}, {"deliveries", c.deliveries.load()}});
+        }
+        stats["gateway"] = {{"id", gateway->gateway_id},
+                            {"connections", connections},
+                            {"usersOnline", gateway->users.users()},
+                            {"rooms", gateway->rooms.rooms()},
+                            {"messagesSent", sent},
+                            {"deliveries", deliveries},
+                            {"shards", per_shard}};
       }
       return stats;
     });
     web::HttpServerOptions http_options;
     http_options.host = address->first;
     http_options.port = address->second;
-    http_options.websocket = router.get();
     http_options.max_message_bytes = serve_options.max_payload;
     // Polling bodies past maxPayload are read whole and refused by the engine (413); only far
     // larger ones are cut off by the HTTP layer, whose early close a client may not read.
     http_options.max_body_bytes = std::max<std::size_t>(1'000'000, serve_options.max_payload * 8);
-    http_options.before_serving = [&](web::HttpServer& server) {
-      if (!engine) return;
-      engine->attach(server);
-      sio->attach(server);
-      chat_gateway->attach(server);
-    };
-    auto server = web::HttpServer::start(http_options, [&](web::HttpRequest request, web::Respond respond) {
-      if (engine && engine->serves(request.path)) {
-        engine->handle_http(request, std::move(respond));
-      } else if (rest && api::is_api_path(request.path)) {
-        rest->handle(std::move(request), std::move(respond));
-      } else if (api::OpsEndpoints::serves(request.path)) {
-        ops->handle(request, std::move(respond));
-      } else {
-        respond(api::error_response({Errc::not_found, "no route " + request.method + " " + request.path}));
-      }
+    const std::size_t threads = shards.empty() ? listener_threads(serve_options) : shards.size();
+    // A new connection goes to the shard whose Engine.IO session its request names.
+    web::ConnectionRoute route;
+    if (!shards.empty()) route = [](std::string_view target) { return gateway::session_shard(target); };
+    auto server = web::HttpShards::start(http_options, threads, route, [&](std::size_t i, web::HttpServer& shard) {
+      gateway::GatewayShard* gateway_shard = shards.empty() ? nullptr : shards[i].get();
+      if (gateway_shard != nullptr) gateway_shard->attach(shard);
+      web::ShardWiring wiring;
+      wiring.websocket = gateway_shard != nullptr ? &gateway_shard->websocket() : nullptr;
+      wiring.handler = [&, gateway_shard](web::HttpRequest request, web::Respond respond) {
+        if (gateway_shard != nullptr && gateway_shard->engine().serves(request.path)) {
+          gateway_shard->engine().handle_http(request, std::move(respond));
+        } else if (rest && api::is_api_path(request.path)) {
+          rest->handle(std::move(request), std::move(respond));
+        } else if (api::OpsEndpoints::serves(request.path)) {
+          ops->handle(request, std::move(respond));
+        } else {
+          respond(api::error_response({Errc::not_found, "no route " + request.method + " " + request.path}));
+        }
+      };
+      return wiring;
     });
     if (!server) return fatal(server.error().message);
     http = std::move(*server);
     role_stops.push([&] { http->stop(); });
     listening = address->first + ":" + std::to_string(http->port());
   }
-  expose_figures(metrics, nats.get(), gateway_nats.get(), chat_gateway.get(), persister.get(), chat_service.get());
+  expose_figures(metrics, nats.get(), gateway_nats.get(), shards, gateway.get(), persister.get(), chat_service.get());
   // First of the stops: no rendering reads the roles' figures once they begin to go.
   role_stops.push([&] { metrics.forget_read_at_render(); });
   const bool embedded_nats = stack && stack->nats();
@@ -371,7 +398,8 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
       << "  schema      " << *migrations << " migration(s) applied\n"
       << "  roles       " << (running.empty() ? "none" : running) << " running\n"
       << "  listening   " << (listening.empty() ? "no (neither gateway nor api role)" : "http://" + listening)
-      << (engine ? "  (Socket.IO namespace /chat)" : "") << "\n"
+      << (shards.empty() ? "" : "  (Socket.IO namespace /chat)") << "\n"
+      << "  threads     " << (http ? std::to_string(http->size()) + " listener thread(s) on the port" : "none") << "\n"
       << "  token       parkchat token --user 1 --name Alice"
       << (settings.value(config::Key::jwt_secret) ? "" : "  (secret in " + (data_dir / "jwt-secret").string() + ")")
       << "\n"
@@ -380,17 +408,18 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
 
   wait_for_stop_signal(stop_signals);
   out << "stopping" << std::endl;
-  if (engine) {
+  if (!shards.empty()) {
     // Graceful: no new connections or sends; every accepted send acknowledged; then sockets
     // closed with a reason, which clients take as a cue to reconnect elsewhere.
     http->stop_accepting();
-    run_on_web_thread(*http, [&] { chat_gateway->stop_sending(); });
-    chat_gateway->wait_for_sends(std::chrono::seconds(5));
-    run_on_web_thread(*http, [&] { engine->close_all("server shutting down"); });
+    run_on_every_shard(*http, [&](std::size_t i) { shards[i]->chat().stop_sending(); });
+    for (auto& shard : shards) shard->chat().wait_for_sends(std::chrono::seconds(5));
+    run_on_every_shard(*http, [&](std::size_t i) { shards[i]->engine().close_all("server shutting down"); });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    std::size_t open = 1;
+    std::atomic<std::size_t> open{1};
     while (open > 0 && std::chrono::steady_clock::now() < deadline) {
-      run_on_web_thread(*http, [&] { open = http->websocket_count(); });
+      open = 0;
+      run_on_every_shard(*http, [&](std::size_t i) { open += http->shard(i).websocket_count(); });
       if (open > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }

@@ -34,6 +34,8 @@ struct ServeOptions {
   std::chrono::milliseconds dedupe_window{std::chrono::minutes(2)};
   // Browser Origins the gateway admits; empty admits any.
   std::vector<std::string> allowed_origins;
+  // Listener threads (shards of the gateway and the REST API) on the one port; 0: one per core.
+  std::size_t threads = 0;
 };
 
 // Runs until SIGINT or SIGTERM. Prints what it started to `out`. Returns the exit code.

@@ -42,6 +42,8 @@ std::string_view payload(const natsMsg* msg) {
   return {natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))};
 }
 
+std::string_view subject(const natsMsg* msg) { return natsMsg_GetSubject(const_cast<natsMsg*>(msg)); }
+
 std::string_view header(const natsMsg* msg, const char* name) {
   const char* value = nullptr;
   if (natsMsgHeader_Get(const_cast<natsMsg*>(msg), name, &value) != NATS_OK || value == nullptr) return {};

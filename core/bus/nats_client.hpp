@@ -26,6 +26,8 @@ using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
 
 // The payload of a message as a view (valid while the message lives).
 std::string_view payload(const natsMsg* msg);
+// The subject it was published on, as a view.
+std::string_view subject(const natsMsg* msg);
 // The value of a header of the message, or an empty view.
 std::string_view header(const natsMsg* msg, const char* name);
 

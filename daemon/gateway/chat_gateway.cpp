@@ -10,7 +10,6 @@
 #include "core/chat/subjects.hpp"
 #include "core/obs/log.hpp"
 #include "core/proto/envelope.hpp"
-#include "core/base/recent_ids.hpp"
 #include "daemon/web/query_string.hpp"
 #include "core/proto/bounded_json.hpp"
 
@@ -18,10 +17,6 @@ namespace parkchat::gateway {
 namespace {
 
 constexpr const char* kNamespace = "/chat";
-// The header naming the gateway and socket that caused an event, so that it skips that socket.
-constexpr const char* kOriginHeader = "Parkchat-Origin";
-// Message ids remembered per room, against delivering a resent message twice.
-constexpr std::size_t kRecentIdsPerRoom = 256;
 // Joins that cost a service request, per socket: a client rejoining its rooms after a
 // reconnect is served at once; one probing random room ids is slowed down.
 constexpr double kLookupRate = 20;
@@ -59,10 +54,12 @@ Result<std::string> room_id_of(const nlohmann::json& payload) {
   return canonical_uuid(text);
 }
 
-std::string_view origin_socket(std::string_view origin_header, const std::string& gateway_id) {
-  auto slash = origin_header.find('/');
-  if (slash == std::string_view::npos || origin_header.substr(0, slash) != gateway_id) return {};
-  return origin_header.substr(slash + 1);
+void publish_presence(bus::NatsClient& nats, const std::string& gateway_id, std::int64_t user_id, const char* status) {
+  nlohmann::json event = {
+      {"userId", user_id}, {"status", status}, {"at", format_iso8601(now_micros())}, {"gatewayId", gateway_id}};
+  if (auto published = nats.publish(chat::presence_subject(user_id), event.dump()); !published) {
+    obs::logger("gateway")->warn("presence not published user={} err={}", user_id, published.error().message);
+  }
 }
 
 }  // namespace
@@ -76,34 +73,46 @@ struct ChatGateway::Room {
   std::uint64_t members_version = 0;         // bumped by every membership event
   std::unordered_set<std::int64_t> members;  // as the service last said
   std::vector<SioSocket*> sockets;           // local sockets in the room
-  RecentIds delivered{kRecentIdsPerRoom};
-  std::optional<bus::Subscription> subscription;
 };
 
+GatewayProcess::GatewayProcess(bus::NatsClient& nats, std::string id, std::size_t max_sockets_per_user)
+    : gateway_id(std::move(id)),
+      rooms(nats, gateway_id),
+      users(max_sockets_per_user, [&nats, this](std::int64_t user_id, const char* status) {
+        publish_presence(nats, gateway_id, user_id, status);
+      }) {}
+
 ChatGateway::ChatGateway(bus::NatsClient& nats, bus::AsyncRequester& requester, limits::UserBudgets& budgets,
-                         ChatGatewayOptions options, std::string gateway_id)
+                         GatewayProcess& process, ChatGatewayOptions options)
     : nats_(nats),
       requester_(requester),
       budgets_(budgets),
+      process_(process),
       options_(std::move(options)),
-      gateway_id_(std::move(gateway_id)) {}
+      shard_(process.rooms.add_shard([this](RoomDelivery delivery) { room_events_->push(std::move(delivery)); })) {}
 
-// Runs after the Asio thread has stopped: waiting here for each subscription's last callback
-// blocks nobody, and no callback outlives the gateway it calls.
+// Runs after the Asio thread has stopped and the hub has closed its subscriptions.
 ChatGateway::~ChatGateway() {
-  for (auto& [id, room] : room_subscriptions_) {
-    if (room->subscription) room->subscription->close();
-  }
   publisher_.reset();  // waits for the last acks, whose reports still post to the stopped listener
 }
 
 void ChatGateway::attach(web::HttpServer& web) {
   web_ = &web;
   auto post = [this](std::function<void()> task) { web_->post(std::move(task)); };
-  room_events_ = std::make_unique<Handoff<RoomEvent>>(
-      post, [this](std::vector<RoomEvent>& batch, Handoff<RoomEvent>::Clock::time_point oldest) {
+  room_events_ = std::make_unique<Handoff<RoomDelivery>>(
+      post, [this](std::vector<RoomDelivery>& batch, Handoff<RoomDelivery>::Clock::time_point oldest) {
         on_room_events(batch, oldest);
       });
+}
+
+void ChatGateway::evict(const std::string& socket_id, std::string why) {
+  web_->post([this, socket_id, why = std::move(why)] {
+    SioSocket* socket = find_socket(socket_id);
+    if (socket == nullptr) return;
+    // Said before it goes, so that the client knows why and does not simply reconnect.
+    socket->emit(event_frame(kNamespace, "error", {{"code", code_name(Errc::rate_limited)}, {"message", why}}));
+    socket->disconnect("too many sockets of one user");
+  });
 }
 
 Result<void> ChatGateway::start() {
@@ -158,22 +167,13 @@ void ChatGateway::on_connect(SioSocket& socket, const nlohmann::json&) {
   const auto& user = state(socket).user;
   online_users_[socket.id()] = &socket;
   counters_.connects.fetch_add(1, std::memory_order_relaxed);
-  auto& sockets = user_sockets_[user.user_id];
-  sockets.push_back(&socket);
-  if (sockets.size() > options_.max_sockets_per_user) {
-    // Said before it goes, so that the client knows why and does not simply reconnect.
-    SioSocket* oldest = sockets.front();
-    oldest->emit(event_frame(kNamespace, "error",
-                             {{"code", code_name(Errc::rate_limited)},
-                              {"message", "user " + std::to_string(user.user_id) + " has more than " +
-                                              std::to_string(options_.max_sockets_per_user) +
-                                              " sockets here; the oldest is closed"}}));
-    oldest->disconnect("too many sockets of one user");  // on_disconnect takes it out of `sockets`
-  }
   counters_.sockets.store(static_cast<std::int64_t>(online_users_.size()), std::memory_order_relaxed);
-  if (sockets.size() == 1) {
-    counters_.users_online.store(static_cast<std::int64_t>(user_sockets_.size()), std::memory_order_relaxed);
-    publish_presence(user.user_id, "online");
+  // The newest socket is kept: socket.io-client gives up after a refused connect, and the newest
+  // is the one in use.
+  if (auto oldest = process_.users.add(user.user_id, SocketRef{shard_, socket.id()})) {
+    process_.shards[oldest->shard]->evict(
+        oldest->socket_id, "user " + std::to_string(user.user_id) + " has more than " +
+                               std::to_string(process_.users.max_sockets_per_user()) + " sockets here; the oldest is closed");
   }
   socket.emit(event_frame(kNamespace, "connected", {{"userId", user.user_id}, {"socketId", socket.id()}}));
 }
@@ -184,24 +184,8 @@ void ChatGateway::on_disconnect(SioSocket& socket, std::string_view) {
   const std::vector<std::string> rooms = chat.rooms;
   for (const auto& room_id : rooms) leave(socket, room_id, true);
   online_users_.erase(socket.id());
-  auto it = user_sockets_.find(chat.user.user_id);
-  if (it != user_sockets_.end()) {
-    erase_value(it->second, &socket);
-    if (it->second.empty()) {
-      user_sockets_.erase(it);
-      publish_presence(chat.user.user_id, "offline");
-    }
-  }
+  process_.users.remove(chat.user.user_id, socket.id());
   counters_.sockets.store(static_cast<std::int64_t>(online_users_.size()), std::memory_order_relaxed);
-  counters_.users_online.store(static_cast<std::int64_t>(user_sockets_.size()), std::memory_order_relaxed);
-}
-
-void ChatGateway::publish_presence(std::int64_t user_id, const char* status) {
-  nlohmann::json event = {
-      {"userId", user_id}, {"status", status}, {"at", format_iso8601(now_micros())}, {"gatewayId", gateway_id_}};
-  if (auto published = nats_.publish(chat::presence_subject(user_id), event.dump()); !published) {
-    obs::logger("gateway")->warn("presence not published user={} err={}", user_id, published.error().message);
-  }
 }
 
 // --- requests ---
@@ -314,7 +298,7 @@ void ChatGateway::on_room_answer(const std::string& socket_id, const std::string
 void ChatGateway::close_room(const std::string& room_id) {
   auto it = room_subscriptions_.find(room_id);
   if (it == room_subscriptions_.end()) return;
-  if (it->second->subscription) it->second->subscription->close_without_waiting();
+  process_.rooms.unfollow(shard_, room_id);
   room_subscriptions_.erase(it);
   counters_.rooms.store(static_cast<std::int64_t>(room_subscriptions_.size()), std::memory_order_relaxed);
 }
@@ -323,14 +307,7 @@ ChatGateway::Room& ChatGateway::open_room(const std::string& room_id) {
   auto it = room_subscriptions_.find(room_id);
   if (it != room_subscriptions_.end()) return *it->second;
   auto room = std::make_unique<Room>(room_id);
-  auto sub = nats_.subscribe(chat::live_wildcard(room_id), "", [this, room_id](bus::MsgPtr msg) {
-    room_events_->push(RoomEvent{room_id, std::shared_ptr<natsMsg>(msg.release(), bus::MsgDeleter())});
-  });
-  if (sub) {
-    room->subscription.emplace(std::move(*sub));
-  } else {
-    obs::logger("gateway")->error("room subscription failed room={} err={}", room_id, sub.error().message);
-  }
+  process_.rooms.follow(shard_, room_id);
   Room& opened = *room;
   room_subscriptions_.emplace(room_id, std::move(room));
   counters_.rooms.store(static_cast<std::int64_t>(room_subscriptions_.size()), std::memory_order_relaxed);
@@ -512,64 +489,46 @@ void ChatGateway::typing(SioSocket& socket, const nlohmann::json& payload, Ack a
 
 // How long the oldest of a batch of room events waited for this thread: the gateway's own
 // measure of overload.
-void ChatGateway::on_room_events(std::vector<RoomEvent>& batch, std::chrono::steady_clock::time_point oldest) {
+void ChatGateway::on_room_events(std::vector<RoomDelivery>& batch, std::chrono::steady_clock::time_point oldest) {
   queue_delay_measured_ = std::chrono::steady_clock::now();
   queue_delay_ = queue_delay_measured_ - oldest;
-  for (const auto& [room_id, msg] : batch) on_room_event(room_id, msg);
+  for (const RoomDelivery& delivery : batch) on_room_event(delivery);
 }
 
-void ChatGateway::on_room_event(const std::string& room_id, const std::shared_ptr<natsMsg>& msg) {
-  auto it = room_subscriptions_.find(room_id);
+void ChatGateway::on_room_event(const RoomDelivery& delivery) {
+  auto it = room_subscriptions_.find(delivery.room_id);
   if (it == room_subscriptions_.end()) return;  // the last socket left meanwhile
   Room& room = *it->second;
-  const std::string_view kind = chat::subject_kind(natsMsg_GetSubject(msg.get()));
-  const std::string_view data = bus::payload(msg.get());
-  const std::string except(origin_socket(bus::header(msg.get(), kOriginHeader), gateway_id_));
-  auto event = proto::parse_bounded_json(data);
-  if (!event.is_object()) {
-    obs::logger("gateway")->warn("malformed room event room={} subject={}", room_id, natsMsg_GetSubject(msg.get()));
-    return;
-  }
-  if (kind == "message") {
-    auto id = event.find("id");
-    if (id == event.end() || !id->is_string() || !room.delivered.insert(id->get<std::string>())) return;
-    if (options_.metrics != nullptr) {
-      auto created = event.find("createdAt");
-      if (auto at = created != event.end() && created->is_string() ? parse_iso8601(created->get_ref<const std::string&>())
-                                                                    : std::nullopt) {
-        options_.metrics->delivery.observe(static_cast<double>(now_micros() - *at) / 1e6);
+  switch (delivery.kind) {
+    case RoomDelivery::Kind::message: {
+      if (options_.metrics != nullptr && delivery.created_at) {
+        options_.metrics->delivery.observe(static_cast<double>(now_micros() - *delivery.created_at) / 1e6);
       }
+      const std::size_t reached = deliver(room, delivery.frame, delivery.except_socket);
+      counters_.deliveries.fetch_add(reached, std::memory_order_relaxed);
+      return;
     }
-    // The payload as published is the argument: spliced, not re-serialized.
-    std::string frame = "42/chat,[\"new_message\",";
-    frame.append(data);
-    frame += ']';
-    const std::size_t reached = deliver(room, make_frame(std::move(frame)), except);
-    counters_.deliveries.fetch_add(reached, std::memory_order_relaxed);
-    return;
-  }
-  if (kind == "typing") {
-    deliver(room, event_frame(kNamespace, "typing", event), except);
-  } else if (kind == "joined") {
-    deliver(room, event_frame(kNamespace, "user_joined", event), except);
-  } else if (kind == "left") {
-    deliver(room, event_frame(kNamespace, "user_left", event), except);
-  } else if (kind == "members") {
-    if (!event.contains("memberIds") || !event["memberIds"].is_array()) return;
-    ++room.members_version;
-    room.members.clear();
-    for (const auto& member : event["memberIds"]) {
-      if (member.is_number_integer()) room.members.insert(member.get<std::int64_t>());
-    }
-    // Sockets of users no longer in the room leave it (and may be the last, closing the room).
-    std::vector<SioSocket*> removed;
-    for (SioSocket* socket : room.sockets) {
-      if (room.members.count(state(*socket).user.user_id) == 0) removed.push_back(socket);
-    }
-    for (SioSocket* socket : removed) {
-      leave(*socket, room_id, true);
-      socket->emit(event_frame(kNamespace, "error",
-                               {{"message", "no longer a member of room " + room_id}, {"code", "FORBIDDEN"}}));
+    case RoomDelivery::Kind::typing:
+    case RoomDelivery::Kind::joined:
+    case RoomDelivery::Kind::left:
+      deliver(room, delivery.frame, delivery.except_socket);
+      return;
+    case RoomDelivery::Kind::members: {
+      ++room.members_version;
+      room.members.clear();
+      room.members.insert(delivery.members->begin(), delivery.members->end());
+      // Sockets of users no longer in the room leave it (and may be the last, closing the room).
+      std::vector<SioSocket*> removed;
+      for (SioSocket* socket : room.sockets) {
+        if (room.members.count(state(*socket).user.user_id) == 0) removed.push_back(socket);
+      }
+      const std::string room_id = delivery.room_id;
+      for (SioSocket* socket : removed) {
+        leave(*socket, room_id, true);
+        socket->emit(event_frame(kNamespace, "error",
+                                 {{"message", "no longer a member of room " + room_id}, {"code", "FORBIDDEN"}}));
+      }
+      return;
     }
   }
 }
@@ -587,7 +546,7 @@ std::size_t ChatGateway::deliver(Room& room, const Frame& frame, const std::stri
 // --- helpers ---
 
 bus::Headers ChatGateway::origin(const SioSocket& socket) const {
-  return {{kOriginHeader, gateway_id_ + "/" + socket.id()}};
+  return process_.rooms.origin(socket.id());
 }
 
 void ChatGateway::refuse(SioSocket& socket, Ack ack, const Error& error) {

@@ -1,13 +1,13 @@
 #pragma once
-// The /chat namespace (CONTRACT §4, seed §2–§3): who is online here, which local sockets are
-// in which room, and one NATS subscription per room with local sockets (chat.live.{id}.*, see
-// core/chat/subjects.hpp), taken with the first and dropped with the last. Everything a room's
-// sockets receive comes through that subscription, whichever gateway or REST call produced it,
-// and messages only once their stream has stored them, so local and remote senders follow one
-// path: encoded once per delivery, written to every socket of the room except the one that
-// caused it (named in the Parkchat-Origin header), each message id at most once.
+// The /chat namespace (CONTRACT §4, seed §2–§3) on one shard of a gateway process: its sockets,
+// which of them are in which room, and the rooms' member lists as the service last said.
+// Everything a room's sockets receive comes through the process's RoomHub (one NATS
+// subscription per room), whichever gateway or REST call produced it, and messages only once
+// their stream has stored them, so local and remote senders follow one path: encoded once per
+// process, written to every socket of the room except the one that caused it, each message id
+// at most once. Presence and the cap on a user's sockets are the process's (UserDirectory).
 //
-// Runs on the web server's Asio thread; NATS replies and deliveries are posted to it.
+// Runs on its shard's Asio thread; NATS replies and deliveries are posted to it.
 
 #include <atomic>
 #include <chrono>
@@ -27,7 +27,9 @@
 #include "core/chat/room.hpp"
 #include "daemon/gateway/gateway_metrics.hpp"
 #include "daemon/gateway/handoff.hpp"
+#include "daemon/gateway/room_hub.hpp"
 #include "daemon/gateway/socketio_server.hpp"
+#include "daemon/gateway/user_directory.hpp"
 #include "daemon/limits/user_budgets.hpp"
 
 namespace parkchat::gateway {
@@ -41,9 +43,6 @@ struct ChatGatewayOptions {
   double membership_rate = 20;
   double membership_burst = 400;
   std::size_t max_rooms_per_socket = 200;
-  // Sockets of one user here; one more closes the user's oldest (socket.io-client gives up
-  // after a refused connect, so the newest, the one in use, is kept).
-  std::size_t max_sockets_per_user = 20;
   std::chrono::milliseconds service_timeout{5000};
   // Sends are refused (UNAVAILABLE, with retryAfterMs) while room events wait longer than this
   // for the gateway's thread.
@@ -52,29 +51,44 @@ struct ChatGatewayOptions {
   GatewayMetrics* metrics = nullptr;
 };
 
-// Figures for /stats, readable from any thread.
+// A shard's figures for /stats, readable from any thread.
 struct GatewayCounters {
   std::atomic<std::int64_t> sockets{0};
   std::atomic<std::uint64_t> connects{0};  // sockets admitted since start
-  std::atomic<std::int64_t> users_online{0};
-  std::atomic<std::int64_t> rooms{0};
+  std::atomic<std::int64_t> rooms{0};      // rooms with sockets of this shard
   std::atomic<std::uint64_t> messages_sent{0};
   std::atomic<std::uint64_t> deliveries{0};  // new_message frames written to sockets
 };
 
+class ChatGateway;
+
+// What the shards of one gateway process share; outlives them.
+struct GatewayProcess {
+  // `gateway_id` names the process in presence events and origin headers.
+  GatewayProcess(bus::NatsClient& nats, std::string gateway_id, std::size_t max_sockets_per_user);
+  const std::string gateway_id;
+  RoomHub rooms;
+  UserDirectory users;
+  std::vector<ChatGateway*> shards;  // by index; filled before the first client
+};
+
 class ChatGateway : public Namespace {
  public:
-  // `nats`, `requester` and `budgets` must outlive the gateway, and `requester` must ask over
-  // `nats` (a join relies on the order of one connection's operations). Message sends draw on
-  // the sender's budget in `budgets`, shared with the REST API. `gateway_id` names this process
-  // in presence events and origin headers.
+  // `nats`, `requester`, `budgets` and `process` must outlive the gateway, and `requester` and
+  // `process.rooms` must use `nats` (a join relies on the order of one connection's
+  // operations). Message sends draw on the sender's budget in `budgets`, shared with the REST
+  // API and the other shards.
   ChatGateway(bus::NatsClient& nats, bus::AsyncRequester& requester, limits::UserBudgets& budgets,
-              ChatGatewayOptions options, std::string gateway_id);
+              GatewayProcess& process, ChatGatewayOptions options);
   ~ChatGateway() override;
 
   // Opens the JetStream publisher; before the first client.
   Result<void> start();
   void attach(web::HttpServer& web);
+  std::size_t shard() const { return shard_; }
+  // Closes socket `socket_id` of this shard, if it is still here, after telling it why; from
+  // any thread (another shard's, when the user's newest socket is there).
+  void evict(const std::string& socket_id, std::string why);
 
   // Shutdown, step 1 (Asio thread): refuse new sends. Step 2 (any thread but the Asio one):
   // wait until every accepted send has been acknowledged.
@@ -82,7 +96,7 @@ class ChatGateway : public Namespace {
   void wait_for_sends(std::chrono::milliseconds timeout);
 
   const GatewayCounters& counters() const { return counters_; }
-  const std::string& id() const { return gateway_id_; }
+  const std::string& id() const { return process_.gateway_id; }
 
   std::optional<nlohmann::json> authorize(SioSocket& socket, const nlohmann::json& auth) override;
   void on_connect(SioSocket& socket, const nlohmann::json& auth) override;
@@ -112,18 +126,13 @@ class ChatGateway : public Namespace {
   void leave(SioSocket& socket, const std::string& room_id, bool announce);
   Room& open_room(const std::string& room_id);
   void close_room(const std::string& room_id);
-  struct RoomEvent {
-    std::string room_id;
-    std::shared_ptr<natsMsg> msg;
-  };
-  void on_room_events(std::vector<RoomEvent>& batch, std::chrono::steady_clock::time_point oldest);
-  void on_room_event(const std::string& room_id, const std::shared_ptr<natsMsg>& msg);
+  void on_room_events(std::vector<RoomDelivery>& batch, std::chrono::steady_clock::time_point oldest);
+  void on_room_event(const RoomDelivery& delivery);
   // Emits `frame` to the room's sockets but one; how many it reached.
   std::size_t deliver(Room& room, const Frame& frame, const std::string& except_socket);
   void on_published(const std::string& msg_id, Result<bus::PublishAck> stored);
   // A duplicate's answer, once the stream's first copy of its id has been read.
   void on_original(const PendingSend& send, const Result<std::string>& reply);
-  void publish_presence(std::int64_t user_id, const char* status);
   bus::Headers origin(const SioSocket& socket) const;
 
   // The refusal of a request: its ack (when the client asked for one) and an `error` event.
@@ -140,21 +149,21 @@ class ChatGateway : public Namespace {
   bus::NatsClient& nats_;
   bus::AsyncRequester& requester_;
   limits::UserBudgets& budgets_;
+  GatewayProcess& process_;
   ChatGatewayOptions options_;
-  std::string gateway_id_;
+  std::size_t shard_;
   web::HttpServer* web_ = nullptr;
   std::unique_ptr<bus::AsyncPublisher> publisher_;
   bool sending_ = true;
   // Room events on their way from nats.c's threads to the Asio thread.
-  std::unique_ptr<Handoff<RoomEvent>> room_events_;
+  std::unique_ptr<Handoff<RoomDelivery>> room_events_;
   // How long the last room event waited for the Asio thread.
   std::chrono::steady_clock::duration queue_delay_{0};
   std::chrono::steady_clock::time_point queue_delay_measured_;
 
-  // The seed's state: onlineUsers (socket id → socket), userSockets (user → sockets),
-  // roomSubscriptions (room → its local sockets and subscription).
+  // The seed's state, for this shard: onlineUsers (socket id → socket), roomSubscriptions
+  // (room → its local sockets); userSockets is the process's (process_.users).
   std::unordered_map<std::string, SioSocket*> online_users_;
-  std::unordered_map<std::int64_t, std::vector<SioSocket*>> user_sockets_;
   std::unordered_map<std::string, std::unique_ptr<Room>> room_subscriptions_;
   // Sends waiting for JetStream's ack, by message id, in the order they were published.
   std::unordered_map<std::string, std::deque<PendingSend>> pending_sends_;

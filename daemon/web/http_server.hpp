@@ -2,8 +2,9 @@
 // The listening socket of `serve`, on websocketpp and Asio: plain HTTP requests are handed to a
 // handler as values, and the handler answers later, from any thread, through `Respond`;
 // WebSocket connections are handed to a WebSocketHandler as numbered connections. This is the
-// only place that includes websocketpp. One Asio thread runs all connections and every handler;
-// no handler may block it. Other threads reach that thread through post().
+// only place that includes websocketpp. An HttpServer is one Asio thread that runs its
+// connections and every handler of them; no handler may block it. Other threads reach that
+// thread through post(). HttpShards runs several on one port, one per core.
 
 #include <chrono>
 #include <cstdint>
@@ -53,17 +54,20 @@ using ConnectionId = std::uint64_t;
 // empty reason sends a close frame without a payload, which the peer reports as 1005.
 constexpr std::uint16_t kCloseNoStatus = 1005;
 
-// A text message for any number of WebSocket connections: framed (and checked as UTF-8) once,
-// on its first send, then the same bytes are queued on every connection.
+// A text message for any number of WebSocket connections, on any number of threads: framed
+// (and checked as UTF-8) once, when made, on whichever thread makes it; immutable afterwards,
+// so the same bytes are queued on every connection of every shard.
 class SharedText {
  public:
-  explicit SharedText(std::string text) : text_(std::move(text)) {}
+  explicit SharedText(std::string text);
   const std::string& text() const { return text_; }
+  // False when the text is not UTF-8: it is never sent over WebSocket.
+  bool framed() const { return framed_ != nullptr; }
 
  private:
   friend class HttpServer;
   std::string text_;
-  mutable std::shared_ptr<void> framed_;  // websocketpp's prepared message; Asio thread only
+  std::shared_ptr<const void> framed_;  // websocketpp's prepared message
 };
 
 // Receives the WebSocket side; every call is on the Asio thread.
@@ -93,6 +97,17 @@ struct HttpServerOptions {
   std::function<void(class HttpServer& server)> before_serving;
 };
 
+// Which shard serves a new connection, from the target of its first request line (possibly cut
+// short: "/socket.io/?EIO=4&transport=polling&sid=…"): its index, or nullopt for the shard
+// whose thread accepted it.
+using ConnectionRoute = std::function<std::optional<std::size_t>(std::string_view target)>;
+
+// What one shard answers with.
+struct ShardWiring {
+  HttpHandler handler;
+  WebSocketHandler* websocket = nullptr;  // null: upgrades refused
+};
+
 class HttpServer {
  public:
   // Binds and starts serving; UNAVAILABLE naming host:port when it cannot bind.
@@ -120,10 +135,42 @@ class HttpServer {
   // Stops accepting, closes connections, joins the Asio thread; idempotent.
   void stop();
 
- private:
   struct Impl;
+
+ private:
+  friend class HttpShards;
   explicit HttpServer(std::unique_ptr<Impl> impl);
+  // Starts accepting and the Asio thread.
+  void serve();
   std::unique_ptr<Impl> impl_;
+};
+
+// Several HttpServers ("shards") on one address, each its own thread, io_context, websocketpp
+// endpoint and listening socket, bound together with SO_REUSEPORT so that the kernel spreads
+// new connections over them. A shard reads the first line of each connection it accepts
+// without consuming it (MSG_PEEK) and hands the connection, before websocketpp has read a
+// byte, to the shard that `route` names: an Engine.IO session's polling requests and its
+// WebSocket upgrade all reach the shard that owns the session, and nothing is forwarded later.
+class HttpShards {
+ public:
+  // `wire(i, shard)` runs for each shard, before any shard serves, and says what it answers with.
+  // One shard reads no first lines. A port that another socket holds is refused (UNAVAILABLE),
+  // even one bound with SO_REUSEPORT: two servers never share a port by accident.
+  static Result<std::unique_ptr<HttpShards>> start(const HttpServerOptions& options, std::size_t count,
+                                                   ConnectionRoute route,
+                                                   const std::function<ShardWiring(std::size_t, HttpServer&)>& wire);
+  ~HttpShards();
+
+  std::size_t size() const { return shards_.size(); }
+  HttpServer& shard(std::size_t index) { return *shards_[index]; }
+  int port() const;
+  void stop_accepting();
+  // Stops every shard (no shard hands a connection to another once any has stopped); idempotent.
+  void stop();
+
+ private:
+  HttpShards() = default;
+  std::vector<std::unique_ptr<HttpServer>> shards_;
 };
 
 // "host:port" → (host, port); a bad port is a VALIDATION error naming the text.

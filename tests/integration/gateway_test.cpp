@@ -56,17 +56,18 @@ TEST(Gateway, SocketIoClientsOnTwoGateways) {
                                            "--jwt-secret", kSecret};
   std::vector<std::string> first_args = common;
   // The room cap test creates 201 rooms for one user, past what the default budgets allow.
+  // Every shard of one gateway and a gateway of one shard, with the same tests.
   first_args.insert(first_args.end(), {"--allowed-origins", "http://app.example", "--room-create-rate", "100000",
-                                       "--room-add-rate", "1000000"});
+                                       "--room-add-rate", "1000000", "--threads", "4"});
   ServeProcess first(first_args);
   ASSERT_FALSE(first.url().empty());
   std::vector<std::string> gateway_only = common;
-  gateway_only.insert(gateway_only.end(), {"--roles", "gateway"});
+  gateway_only.insert(gateway_only.end(), {"--roles", "gateway", "--threads", "1"});
   ServeProcess second(gateway_only);
   ASSERT_FALSE(second.url().empty());
   const std::vector<std::string> env = {"PARKCHAT_URL=" + first.url(), "PARKCHAT_URL_2=" + second.url(),
                                         std::string("PARKCHAT_JWT_SECRET=") + kSecret,
-                                        "PARKCHAT_ALLOWED_ORIGIN=http://app.example"};
+                                        "PARKCHAT_ALLOWED_ORIGIN=http://app.example", "PARKCHAT_SHARDS=4"};
   run_node_tests("chat.test.mjs", env);
   run_node_tests("abuse.test.mjs", env);
   // What the clients did shows in `parkchat stats`.
@@ -101,11 +102,11 @@ void run_node_tests_on_own_serve(const std::string& file, std::vector<std::strin
 // What a hostile user tries (README "Input rules" and "Limits") against the default limits and a
 // short duplicate window, with bystanders chatting through every attempt.
 TEST(Gateway, HostileInputCostsBystandersNothing) {
-  run_node_tests_on_own_serve("hostile.test.mjs", {"--dedupe-window", "2s"});
+  run_node_tests_on_own_serve("hostile.test.mjs", {"--dedupe-window", "2s", "--threads", "4"});
 }
 
 // Overload refused at the edge: a queue bound of 1 ms that a burst into a large room outlasts.
-TEST(Gateway, OverloadIsRefusedNotQueued) { run_node_tests_on_own_serve("overload.test.mjs", {"--max-queue-delay", "1"}); }
+TEST(Gateway, OverloadIsRefusedNotQueued) { run_node_tests_on_own_serve("overload.test.mjs", {"--max-queue-delay", "1", "--threads", "1"}); }
 
 // Seed §3.5: online with a user's first socket on a gateway, offline after the last.
 TEST(Gateway, PresenceFollowsAUsersFirstAndLastSocket) {

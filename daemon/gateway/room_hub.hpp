@@ -1,0 +1,73 @@
+#pragma once
+// The rooms a gateway process follows, for all its shards: one NATS subscription per room
+// (chat.live.{id}.>, see core/chat/subjects.hpp), taken when the first shard has a socket in the
+// room and dropped when the last has none. Each event is decoded, checked against the room's
+// recent message ids and made into its frame here, once per process, on the nats.c thread that
+// received it; the shards that follow the room get the same immutable delivery and only write it
+// to their sockets.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/base/clock.hpp"
+#include "core/bus/nats_client.hpp"
+#include "daemon/gateway/engine_server.hpp"
+
+namespace parkchat::gateway {
+
+// One room event, ready for the sockets of a shard.
+struct RoomDelivery {
+  enum class Kind { message, typing, joined, left, members };
+  Kind kind = Kind::message;
+  std::string room_id;
+  Frame frame;                // what the room's sockets get (none for `members`)
+  std::string except_socket;  // the socket here that caused the event: it is skipped
+  std::optional<Micros> created_at;  // a message's createdAt, for the delivery latency
+  // `members`: the room's members now.
+  std::shared_ptr<const std::vector<std::int64_t>> members;
+};
+
+class RoomHub {
+ public:
+  // Gets a shard's deliveries, on a nats.c thread; must not block.
+  using Sink = std::function<void(RoomDelivery delivery)>;
+  // At most this many shards (a room's followers are a bit set).
+  static constexpr std::size_t kMaxShards = 64;
+
+  // `gateway_id` names this process in origin headers: only its own sockets are skipped.
+  RoomHub(bus::NatsClient& nats, std::string gateway_id);
+  ~RoomHub();
+
+  // Before any follow: the shard's sink; returns its index.
+  std::size_t add_shard(Sink sink);
+  // Shard `shard` has a socket in `room_id` (or a join waiting): the first follower takes the
+  // room's subscription. On the shard's thread; a request the shard sends on the same NATS
+  // connection afterwards is answered only once the subscription is live.
+  void follow(std::size_t shard, const std::string& room_id);
+  void unfollow(std::size_t shard, const std::string& room_id);
+  // Closes every subscription and waits for their last callbacks: no sink is called afterwards.
+  void close();
+
+  std::size_t rooms() const;
+  // The headers of an event caused by socket `socket_id` of this process (Parkchat-Origin),
+  // which every socket but that one gets.
+  bus::Headers origin(const std::string& socket_id) const;
+
+ private:
+  struct Room;
+  void on_event(const std::string& room_id, const natsMsg* msg);
+
+  bus::NatsClient& nats_;
+  const std::string gateway_id_;
+  std::vector<Sink> sinks_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
+};
+
+}  // namespace parkchat::gateway

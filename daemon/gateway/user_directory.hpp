@@ -1,0 +1,44 @@
+#pragma once
+// Who is online on this gateway process, across its shards: each user's sockets in the order
+// they connected, so that presence (online with the first socket, offline with the last) and
+// the cap on one user's sockets hold for the process, wherever the kernel put each connection.
+// Touched on connect and disconnect only, under one lock.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace parkchat::gateway {
+
+struct SocketRef {
+  std::size_t shard = 0;
+  std::string socket_id;
+};
+
+class UserDirectory {
+ public:
+  // `presence(user, "online"|"offline")` runs under the lock, so that a user's announcements
+  // keep their order when sockets come and go on several shards at once; it must not block.
+  UserDirectory(std::size_t max_sockets_per_user, std::function<void(std::int64_t, const char*)> presence);
+
+  // Records a new socket; when the user now has more than the cap, the oldest is taken out and
+  // returned: its shard must close it.
+  std::optional<SocketRef> add(std::int64_t user_id, SocketRef socket);
+  // Forgets a socket (nothing when it was taken out already).
+  void remove(std::int64_t user_id, const std::string& socket_id);
+  std::size_t users() const;
+  std::size_t max_sockets_per_user() const { return max_sockets_per_user_; }
+
+ private:
+  const std::size_t max_sockets_per_user_;
+  std::function<void(std::int64_t, const char*)> presence_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::int64_t, std::deque<SocketRef>> sockets_;
+};
+
+}  // namespace parkchat::gateway
