@@ -3,6 +3,10 @@
 // a figure and its peer, measured on the same machine at the same moment.
 //
 //   node tests/gateway/bench/side_by_side.mjs [--parkchat build/parkchat] [--threads 1] [--seconds 15]
+//       [--gateway-threads N]
+//
+// --threads is the simulator's; --gateway-threads the gateway's (serve --threads; default: one
+// per core).
 //
 // parkchat runs as the issue's shape: the service and notify roles in one process (embedded
 // NATS and PostgreSQL in a temporary data dir), the gateway and API in another, whose CPU is
@@ -22,6 +26,7 @@ const { values: opt } = parseArgs({
   options: {
     parkchat: { type: 'string', default: join(root, 'build/parkchat') },
     threads: { type: 'string', default: '1' },
+    'gateway-threads': { type: 'string' },
     seconds: { type: 'string', default: '15' },
     json: { type: 'string' },
   },
@@ -129,7 +134,8 @@ try {
   const gatewayPort = 20000 + Math.floor(Math.random() * 20000);
   start(opt.parkchat, ['serve', '--nats-url', state.natsUrl, '--database-url', state.databaseUrl, '--jwt-secret', SECRET,
     '--roles', 'gateway,api', '--listen', `127.0.0.1:${gatewayPort}`, '--room-create-rate', '100000',
-    '--room-add-rate', '1000000', '--max-sockets-per-user', '100000'], 'gateway');
+    '--room-add-rate', '1000000', '--max-sockets-per-user', '100000',
+    ...(opt['gateway-threads'] ? ['--threads', opt['gateway-threads']] : [])], 'gateway');
   const parkchat = `http://127.0.0.1:${gatewayPort}`;
   await waitFor(async () => (await fetch(`${parkchat}/healthz`)).ok, 'the gateway');
   const nodePort = gatewayPort + 1;
