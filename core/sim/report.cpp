@@ -104,6 +104,7 @@ nlohmann::json to_json(const Report& r, const Verdict& verdict) {
                        {"connectMs", latency(r.connect_time)}}},
           {"messages", {{"sent", r.sent}, {"acked", r.acked}, {"ackedThroughRest", r.rest_sends}, {"delivered", r.deliveries.delivered},
                         {"expected", r.deliveries.expected}, {"lost", r.deliveries.lost},
+                        {"lostMessages", r.deliveries.lost_messages}, {"lostRecipients", r.deliveries.lost_recipients},
                         {"duplicated", r.deliveries.duplicated}, {"outOfOrder", r.deliveries.out_of_order},
                         {"unexpected", r.deliveries.unexpected}, {"missingInHistory", r.missing_in_history},
                         {"duplicatedInHistory", r.duplicated_in_history}}},
@@ -143,6 +144,12 @@ std::string summary_table(const Report& r, const Verdict& verdict) {
   row("send -> delivery", lat(r.delivery_latency));
   row("lost / dup / out of order", std::to_string(r.deliveries.lost) + " / " + std::to_string(r.deliveries.duplicated) + " / " +
                                        std::to_string(r.deliveries.out_of_order));
+  if (r.deliveries.lost > 0) {
+    row("losses fall on", std::to_string(r.deliveries.lost_messages) + " message(s) and " +
+                              std::to_string(r.deliveries.lost_recipients) + " recipient(s), at most " +
+                              std::to_string(r.deliveries.most_lost_by_one_recipient) + " for one; e.g. message " +
+                              r.deliveries.a_lost_message);
+  }
   row("missing from history", std::to_string(r.missing_in_history));
   for (const auto& [code, count] : r.errors) row("error " + code, std::to_string(count));
   row("simulator", std::to_string(r.simulator_threads) + " loop(s), " + fixed(r.simulator_cpu_seconds, 1) +

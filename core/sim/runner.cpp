@@ -422,7 +422,7 @@ class Run {
       arrivals_seen_ = receipts_ + report_.acked;
       report_.send_seconds = first_send_ == Clock::time_point{} ? 0 : std::chrono::duration<double>(now - first_send_).count();
     }
-    const bool settled = pending_acks_ == 0 && verifier_.delivered_count() >= verifier_.expected_count();
+    const bool settled = pending_acks_ == 0 && verifier_.owed_received() >= verifier_.expected_count();
     if (receipts_ + report_.acked != arrivals_seen_) {
       arrivals_seen_ = receipts_ + report_.acked;
       last_arrival_ = now;
@@ -590,6 +590,12 @@ void merge_into(Report& into, const Report& part) {
   into.deliveries.duplicated += part.deliveries.duplicated;
   into.deliveries.out_of_order += part.deliveries.out_of_order;
   into.deliveries.unexpected += part.deliveries.unexpected;
+  // Loops own whole rooms, so no message or recipient is counted by two loops.
+  into.deliveries.lost_messages += part.deliveries.lost_messages;
+  into.deliveries.lost_recipients += part.deliveries.lost_recipients;
+  into.deliveries.most_lost_by_one_recipient =
+      std::max(into.deliveries.most_lost_by_one_recipient, part.deliveries.most_lost_by_one_recipient);
+  if (into.deliveries.a_lost_message.empty()) into.deliveries.a_lost_message = part.deliveries.a_lost_message;
   into.ack_latency.merge(part.ack_latency);
   into.delivery_latency.merge(part.delivery_latency);
   into.send_seconds = std::max(into.send_seconds, part.send_seconds);

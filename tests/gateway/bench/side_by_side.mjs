@@ -81,11 +81,14 @@ async function pidOf(url) {
   return (await (await fetch(`${url}/stats`)).json()).pid;
 }
 
-function simulate(url, scenario, dir) {
-  const file = join(dir, 'scenario.json');
+// Runs one simulate process; `tag` keeps the files of simulate processes that run together apart.
+function simulate(url, scenario, dir, tag = 'run') {
+  const file = join(dir, `scenario-${tag}.json`);
   writeFileSync(file, JSON.stringify({ name: scenario.name, clients: scenario.clients, roomSize: scenario.roomSize,
-    rampUp: '5s', duration: `${opt.seconds}s`, ratePerClient: scenario.ratePerClient, messageBytes: 100 }));
-  const report = join(dir, 'report.json');
+    rampUp: scenario.rampUp ?? '5s', duration: scenario.duration ?? `${opt.seconds}s`,
+    ratePerClient: scenario.ratePerClient, messageBytes: 100 }));
+  const report = join(dir, `report-${tag}.json`);
+  rmSync(report, { force: true });
   return new Promise((resolvePromise) => {
     const child = start(opt.parkchat, ['simulate', file, '--url', url, '--jwt-secret', SECRET, '--json', report,
       '--threads', opt.threads], 'simulate');
@@ -95,6 +98,7 @@ function simulate(url, scenario, dir) {
 
 async function measure(label, url, scenario, dir) {
   const pid = await pidOf(url);
+  scenario = { ...scenario, duration: scenario.duration ?? `${opt.seconds}s` };
   const before = cpuSeconds(pid);
   const report = await simulate(url, scenario, dir);
   const cpu = cpuSeconds(pid) - before;
@@ -110,6 +114,7 @@ async function measure(label, url, scenario, dir) {
     p50: report.latency_ms.delivery.p50,
     p99: report.latency_ms.delivery.p99,
     lost: report.messages.lost,
+    lostOn: report.messages.lost > 0 ? `${report.messages.lostMessages} messages, ${report.messages.lostRecipients} recipients` : null,
     connected: `${report.clients.connected}/${report.clients.target}`,
     serverCpuSeconds: cpu,
     cpuMicrosPerDelivery: delivered > 0 ? (cpu * 1e6) / delivered : null,
@@ -117,6 +122,69 @@ async function measure(label, url, scenario, dir) {
     errors: report.errors,
     trouble,
   };
+}
+
+
+// The highest deliveries/s with delivery p99 <= 50 ms and nothing lost, in rooms of 10: 2,000
+// clients, the rate per client doubled from 0.5 a second until a step misses (or the simulator,
+// not the server, was the limit: such a step does not count).
+async function rateRamp(label, url, dir) {
+  const steps = [];
+  for (const rate of [0.5, 1, 2, 4, 8]) {
+    const m = await measure(label, url, { name: `ramp ${rate}/s`, clients: 2000, roomSize: 10, ratePerClient: rate, duration: '10s' }, dir);
+    steps.push({ rate, ...m });
+    if (!passes(m)) break;
+  }
+  return { best: steps.filter(passes).at(-1) ?? null, missed: steps.find((m) => !passes(m)) ?? null };
+}
+const passes = (m) => !m.failed && m.p99 <= 50 && m.lost === 0 && !m.simulatorSaturated;
+
+// 5,000 clients connect within 1 s while 2,000 others chat (rooms of 10, 1 message a second
+// each): the connect times of the storm, and the delivery latency of the clients already there
+// over their whole run (the storm falls in its middle).
+async function connectStorm(label, url, dir) {
+  const pid = await pidOf(url);
+  const before = cpuSeconds(pid);
+  const base = simulate(url, { name: 'chatting through a storm', clients: 2000, roomSize: 10, ratePerClient: 1,
+    rampUp: '5s', duration: '20s' }, dir, 'base');
+  await delay(10_000);
+  const storm = await simulate(url, { name: 'storm', clients: 5000, roomSize: 10, ratePerClient: 0, rampUp: '1s',
+    duration: '8s' }, dir, 'storm');
+  const chatting = await base;
+  if (!storm || !chatting) return { label, failed: true };
+  return {
+    label,
+    connected: `${storm.clients.connected}/${storm.clients.target}`,
+    connectP50: storm.clients.connectMs.p50,
+    connectP99: storm.clients.connectMs.p99,
+    deliveryP50: chatting.latency_ms.delivery.p50,
+    deliveryP99: chatting.latency_ms.delivery.p99,
+    lost: chatting.messages.lost,
+    serverCpuSeconds: cpuSeconds(pid) - before,
+  };
+}
+
+// Peak RSS growth of a fresh server process per connection: from before the first connection to
+// 30 s after the last of 10,000 clients (rooms of 10, sending nothing) joined.
+async function idleMemory(label, launch, dir) {
+  const { url, child } = await launch();
+  const pid = await pidOf(url);
+  const kib = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  const before = kib('VmRSS');
+  let peak = before;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, kib('VmHWM'));
+    } catch {}
+  }, 250);
+  const report = await simulate(url, { name: 'idle', clients: 10000, roomSize: 10, ratePerClient: 0, rampUp: '10s',
+    duration: '30s' }, dir, 'idle');
+  clearInterval(sampler);
+  child.kill('SIGTERM');
+  if (!report) return { label, failed: true };
+  const connected = report.clients.connected;
+  return { label, connected: `${connected}/${report.clients.target}`, rssBeforeKiB: before, peakKiB: peak,
+    kibPerConnection: connected > 0 ? (peak - before) / connected : null };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'side-by-side-'));
@@ -131,17 +199,27 @@ try {
   }, 'the service process').catch((error) => {
     throw new Error(`${error.message}: ${backend.output()}`);
   });
-  const gatewayPort = 20000 + Math.floor(Math.random() * 20000);
-  start(opt.parkchat, ['serve', '--nats-url', state.natsUrl, '--database-url', state.databaseUrl, '--jwt-secret', SECRET,
-    '--roles', 'gateway,api', '--listen', `127.0.0.1:${gatewayPort}`, '--room-create-rate', '100000',
-    '--room-add-rate', '1000000', '--max-sockets-per-user', '100000',
-    ...(opt['gateway-threads'] ? ['--threads', opt['gateway-threads']] : [])], 'gateway');
-  const parkchat = `http://127.0.0.1:${gatewayPort}`;
-  await waitFor(async () => (await fetch(`${parkchat}/healthz`)).ok, 'the gateway');
-  const nodePort = gatewayPort + 1;
-  start(process.execPath, [join(here, 'node_baseline.mjs'), '--port', String(nodePort)], 'node');
-  const peer = `http://127.0.0.1:${nodePort}`;
-  await waitFor(async () => (await fetch(`${peer}/stats`)).ok, 'the Node peer');
+  let nextPort = 20000 + Math.floor(Math.random() * 20000);
+  const launchParkchat = async () => {
+    const port = nextPort++;
+    const child = start(opt.parkchat, ['serve', '--nats-url', state.natsUrl, '--database-url', state.databaseUrl,
+      '--jwt-secret', SECRET, '--roles', 'gateway,api', '--listen', `127.0.0.1:${port}`, '--room-create-rate', '100000',
+      '--room-add-rate', '1000000', '--max-sockets-per-user', '100000',
+      ...(opt['gateway-threads'] ? ['--threads', opt['gateway-threads']] : [])], 'gateway');
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${url}/healthz`)).ok, 'the gateway');
+    return { url, child };
+  };
+  const launchNode = async () => {
+    const port = nextPort++;
+    const child = start(process.execPath, [join(here, 'node_baseline.mjs'), '--port', String(port)], 'node');
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${url}/stats`)).ok, 'the Node peer');
+    return { url, child };
+  };
+  const parkchat = (await launchParkchat()).url;
+  const peer = (await launchNode()).url;
+  const extras = (process.env.SIDE_BY_SIDE_EXTRAS ?? 'ramp,storm,idle').split(',').filter((x) => x && (!only || x.startsWith(only)));
 
   const results = [];
   for (const scenario of scenarios) {
@@ -160,11 +238,46 @@ try {
       console.log(`| ${r.scenario} | ${who}${mark} | ${f(m.deliveredPerSec, 0)} | ${f(m.p50, 2)} | ${f(m.p99, 2)} | ${m.lost ?? 'n/a'} | ${f(m.cpuMicrosPerDelivery, 2)} | ${who === 'parkchat' ? ratio : ''} |`);
     }
   }
-  if (opt.json) writeFileSync(opt.json, JSON.stringify(results, null, 2));
+  const extra = {};
+  if (extras.includes('ramp')) {
+    extra.ramp = { parkchat: await rateRamp('parkchat', parkchat, dir), node: await rateRamp('Node socket.io', peer, dir) };
+  }
+  if (extras.includes('storm')) {
+    extra.storm = { parkchat: await connectStorm('parkchat', parkchat, dir), node: await connectStorm('Node socket.io', peer, dir) };
+  }
+  if (extras.includes('idle')) {
+    extra.idle = { parkchat: await idleMemory('parkchat', launchParkchat, dir), node: await idleMemory('Node socket.io', launchNode, dir) };
+  }
+  const both = (row) => [['parkchat', row.parkchat], ['Node socket.io', row.node]];
+  if (extra.ramp) {
+    console.log('\n| rate ramp, rooms of 10, 2,000 clients | server | best deliveries/s (p99 <= 50 ms, none lost) | at msg/s per client | p50 ms | p99 ms | next step: deliveries/s, p99 ms, lost |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const [who, r] of both(extra.ramp)) {
+      const b = r.best;
+      const m = r.missed;
+      console.log(`| | ${who} | ${b ? f(b.deliveredPerSec, 0) : 'none'} | ${b?.rate ?? 'n/a'} | ${f(b?.p50, 2)} | ${f(b?.p99, 2)} | ${m ? `${f(m.deliveredPerSec, 0)} at ${m.rate}/s, ${f(m.p99, 1)}, ${m.lost}${m.simulatorSaturated ? ' (simulator saturated)' : ''}` : 'n/a'} |`);
+    }
+  }
+  if (extra.storm) {
+    console.log('\n| 5,000 connects in 1 s beside 2,000 chatting | server | connected | connect p50 ms | connect p99 ms | chatting: delivery p50 ms | p99 ms | lost |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const [who, m] of both(extra.storm)) {
+      console.log(`| | ${who} | ${m.connected ?? 'failed'} | ${f(m.connectP50, 1)} | ${f(m.connectP99, 1)} | ${f(m.deliveryP50, 2)} | ${f(m.deliveryP99, 2)} | ${m.lost ?? 'n/a'} |`);
+    }
+  }
+  if (extra.idle) {
+    console.log('\n| idle, 10,000 clients in rooms of 10 | server | connected | RSS before MiB | peak MiB | KiB per connection |');
+    console.log('|---|---|---|---|---|---|');
+    for (const [who, m] of both(extra.idle)) {
+      console.log(`| | ${who} | ${m.connected ?? 'failed'} | ${f(m.rssBeforeKiB / 1024, 1)} | ${f(m.peakKiB / 1024, 1)} | ${f(m.kibPerConnection, 1)} |`);
+    }
+  }
+  if (opt.json) writeFileSync(opt.json, JSON.stringify({ results, ...extra }, null, 2));
   for (const r of results) {
     for (const [who, m] of [['parkchat', r.parkchat], ['Node socket.io', r.node]]) {
       if (m.errors && Object.keys(m.errors).length > 0) console.log(`${r.scenario}, ${who}: ${JSON.stringify(m.errors)}`);
       if (m.trouble?.length > 0) console.log(`${r.scenario}, ${who} metrics: ${m.trouble.join('; ')}`);
+      if (m.lostOn) console.log(`${r.scenario}, ${who}: the losses fall on ${m.lostOn}`);
     }
   }
   // What the servers warned about during the runs (slow consumers, dropped sockets).

@@ -35,7 +35,29 @@ TEST(DeliveryVerifier, CatchesALoss) {
   v.delivered(1, "m3", 0, 3);
   v.delivered(2, "m1", 0, 1);
   v.delivered(2, "m3", 0, 3);  // m2 never reached 2
-  EXPECT_EQ(v.finish().lost, 1u);
+  auto counts = v.finish();
+  EXPECT_EQ(counts.lost, 1u);
+  EXPECT_EQ(counts.lost_messages, 1u);
+  EXPECT_EQ(counts.lost_recipients, 1u);
+  EXPECT_EQ(counts.a_lost_message, "m2");
+}
+
+// The run may end only once every owed pair arrived: receipts nobody was owed (a socket whose
+// join was still on its way, a message whose ack timed out, a second copy) do not count.
+TEST(DeliveryVerifier, OnlyOwedReceiptsSettleTheBooks) {
+  DeliveryVerifier v;
+  v.delivered(1, "m1", 0, 1);  // before its ack
+  v.acked("m1", 0, {2, 1});
+  EXPECT_EQ(v.owed_received(), 1u);
+  v.delivered(3, "m1", 0, 1);       // 3 joined after m1 was sent: not owed
+  v.delivered(1, "m1", 0, 1);       // a second copy
+  v.delivered(2, "timed-out", 0, 2);  // never acknowledged
+  EXPECT_EQ(v.owed_received(), 1u);
+  EXPECT_LT(v.owed_received(), v.expected_count());
+  v.delivered(2, "m1", 0, 1);
+  EXPECT_EQ(v.owed_received(), v.expected_count());
+  EXPECT_EQ(v.finish().lost, 0u);
+  EXPECT_EQ(v.finish().lost_messages, 0u);
 }
 
 TEST(DeliveryVerifier, CatchesADuplicate) {
