@@ -14,7 +14,7 @@ std::optional<SocketRef> UserDirectory::add(std::int64_t user_id, SocketRef sock
   if (sockets.size() == 1 && presence_) presence_(user_id, "online");
   if (sockets.size() <= max_sockets_per_user_) return std::nullopt;
   SocketRef oldest = std::move(sockets.front());
-  sockets.pop_front();
+  sockets.erase(sockets.begin());
   return oldest;
 }
 

@@ -6,12 +6,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace parkchat::gateway {
 
@@ -38,7 +38,8 @@ class UserDirectory {
   const std::size_t max_sockets_per_user_;
   std::function<void(std::int64_t, const char*)> presence_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::int64_t, std::deque<SocketRef>> sockets_;
+  // Oldest first; a few per user (a deque would cost every online user 600 bytes).
+  std::unordered_map<std::int64_t, std::vector<SocketRef>> sockets_;
 };
 
 }  // namespace parkchat::gateway
