@@ -259,7 +259,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     persister_options.dead_lettered =
         &metrics.counter("parkchat_messages_dead_lettered_total", "Messages the persister sent to CHAT_DEADLETTER");
     persister_options.batch_size = &metrics.histogram("parkchat_persister_batch_size",
-                                                      "Messages per batch the persister fetched", "", obs::kSizeBuckets);
+                                                      "Messages per transaction the persister wrote", "", obs::kSizeBuckets);
     obs::Histogram& lag = metrics.histogram("parkchat_persister_lag_seconds",
                                             "From a message's createdAt to its commit in PostgreSQL");
     persister_options.on_stored = [&lag](Micros created_at, Micros committed_at) {

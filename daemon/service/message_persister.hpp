@@ -41,7 +41,7 @@ struct PersisterOptions {
   std::function<void(Micros created_at, Micros committed_at)> on_stored;
   // Counts dead-lettered messages for /metrics, if set.
   obs::Counter* dead_lettered = nullptr;
-  // Records the size of each fetched batch, if set.
+  // Records the messages of each transaction written, if set.
   obs::Histogram* batch_size = nullptr;
 };
 

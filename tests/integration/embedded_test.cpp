@@ -117,7 +117,7 @@ TEST_F(ServeTest, EmbeddedDefaultAppliesTheSchemaAndStopsCleanlyOnSigint) {
   ASSERT_TRUE(running);
   EXPECT_EQ(output_.find(running->database_url), std::string::npos) << "the password must not be printed";
   EXPECT_TRUE(nats_answers(running->nats_url));
-  EXPECT_EQ(query(running->database_url, "SELECT min(name) FROM schema_migrations"), "chat_schema");
+  EXPECT_EQ(query(running->database_url, "SELECT name FROM schema_migrations ORDER BY version LIMIT 1"), "chat_schema");
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "data" / "jwt-secret"));
   ASSERT_GT(port_, 0) << output_;
   EXPECT_EQ(http_request(port_, "GET", "/healthz").status, 200);

@@ -13,7 +13,7 @@
 // the one counted. Prints one table; --json FILE writes the figures too.
 
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,31 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+// The same for a process and all its descendants (the service process with its embedded
+// nats-server and PostgreSQL, whose backends are the postmaster's children).
+function treeCpuSeconds(pid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {}
+  }
+  let total = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop();
+    try {
+      total += cpuSeconds(p);
+    } catch {}
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
 async function pidOf(url) {
   return (await (await fetch(`${url}/stats`)).json()).pid;
 }
@@ -96,12 +121,18 @@ function simulate(url, scenario, dir, tag = 'run') {
   });
 }
 
+// Everything else parkchat's messages cost the machine: the service process, NATS, PostgreSQL
+// (the Node peer has nothing behind it). Set once the service process is up.
+let backendPid = null;
+
 async function measure(label, url, scenario, dir) {
   const pid = await pidOf(url);
   scenario = { ...scenario, duration: scenario.duration ?? `${opt.seconds}s` };
   const before = cpuSeconds(pid);
+  const backendBefore = backendPid && label === 'parkchat' ? treeCpuSeconds(backendPid) : null;
   const report = await simulate(url, scenario, dir);
   const cpu = cpuSeconds(pid) - before;
+  const backendCpu = backendBefore === null ? 0 : treeCpuSeconds(backendPid) - backendBefore;
   if (!report) return { label, failed: true };
   // parkchat's own account of trouble during the run.
   const metrics = await fetch(`${url}/metrics`).then((r) => (r.ok ? r.text() : '')).catch(() => '');
@@ -118,6 +149,7 @@ async function measure(label, url, scenario, dir) {
     connected: `${report.clients.connected}/${report.clients.target}`,
     serverCpuSeconds: cpu,
     cpuMicrosPerDelivery: delivered > 0 ? (cpu * 1e6) / delivered : null,
+    machineCpuMicrosPerDelivery: delivered > 0 ? ((cpu + backendCpu) * 1e6) / delivered : null,
     simulatorSaturated: report.simulator.saturated,
     errors: report.errors,
     trouble,
@@ -192,6 +224,7 @@ chmodSync(dir, 0o755); // as root, the embedded PostgreSQL runs as the postgres 
 try {
   const backend = start(opt.parkchat, ['serve', '--data-dir', join(dir, 'data'), '--jwt-secret', SECRET, '--roles',
     'service,notify'], 'service');
+  backendPid = backend.pid;
   const state = await waitFor(async () => {
     if (backend.exitCode !== null) throw new Error('the service process ended');
     const path = join(dir, 'data', 'serve.json');
@@ -228,14 +261,14 @@ try {
     results.push({ scenario: scenario.name, parkchat: ours, node: theirs });
   }
   const f = (v, digits = 1) => (v === null || v === undefined ? 'n/a' : Number(v).toFixed(digits));
-  console.log('\n| scenario | server | deliveries/s | p50 ms | p99 ms | lost | server CPU µs/delivery | CPU ratio |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('\n| scenario | server | deliveries/s | p50 ms | p99 ms | lost | server CPU µs/delivery | CPU ratio | with service, NATS, PostgreSQL |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const ratio = r.parkchat.cpuMicrosPerDelivery && r.node.cpuMicrosPerDelivery
       ? `${f(r.node.cpuMicrosPerDelivery / r.parkchat.cpuMicrosPerDelivery, 2)}× less` : 'n/a';
     for (const [who, m] of [['parkchat', r.parkchat], ['Node socket.io', r.node]]) {
       const mark = m.simulatorSaturated ? ' (simulator saturated)' : '';
-      console.log(`| ${r.scenario} | ${who}${mark} | ${f(m.deliveredPerSec, 0)} | ${f(m.p50, 2)} | ${f(m.p99, 2)} | ${m.lost ?? 'n/a'} | ${f(m.cpuMicrosPerDelivery, 2)} | ${who === 'parkchat' ? ratio : ''} |`);
+      console.log(`| ${r.scenario} | ${who}${mark} | ${f(m.deliveredPerSec, 0)} | ${f(m.p50, 2)} | ${f(m.p99, 2)} | ${m.lost ?? 'n/a'} | ${f(m.cpuMicrosPerDelivery, 2)} | ${who === 'parkchat' ? ratio : ''} | ${who === 'parkchat' ? f(m.machineCpuMicrosPerDelivery, 2) : ''} |`);
     }
   }
   const extra = {};
