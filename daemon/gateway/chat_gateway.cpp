@@ -70,6 +70,11 @@ struct ChatGateway::Room {
   chat::RoomType type = chat::RoomType::group;
   bool described = false;                    // type and members known from the service
   int joins_in_flight = 0;                   // joins waiting for the service's answer
+  // One request for the room at a time: sockets joining while it is on its way (a storm of
+  // reconnects into the same rooms) wait for its answer, which fills the cache, instead of
+  // each asking the service.
+  bool asking = false;
+  std::vector<std::pair<std::string, std::optional<std::uint64_t>>> waiting;
   std::uint64_t members_version = 0;         // bumped by every membership event
   std::unordered_set<std::int64_t> members;  // as the service last said
   std::vector<SioSocket*> sockets;           // local sockets in the room
@@ -233,9 +238,18 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   Room& room = open_room(*room_id);
   ++room.joins_in_flight;
   chat.joining.push_back(*room_id);
-  nlohmann::json request = {{"roomId", *room_id}, {"userId", chat.user.user_id}};
+  ask_service(socket, room, ack);
+}
+
+void ChatGateway::ask_service(SioSocket& socket, Room& room, Ack ack) {
+  if (room.asking) {
+    room.waiting.emplace_back(socket.id(), ack);
+    return;
+  }
+  room.asking = true;
+  nlohmann::json request = {{"roomId", room.id}, {"userId", state(socket).user.user_id}};
   requester_.request("chat.rooms.get", request.dump(), options_.service_timeout,
-                     [this, socket_id = socket.id(), room_id = *room_id, ack, version = room.members_version](Result<std::string> reply) {
+                     [this, socket_id = socket.id(), room_id = room.id, ack, version = room.members_version](Result<std::string> reply) {
                        web_->post([this, socket_id, room_id, ack, version, reply = std::move(reply)]() mutable {
                          on_room_answer(socket_id, room_id, ack, version, std::move(reply));
                        });
@@ -247,28 +261,21 @@ void ChatGateway::on_room_answer(const std::string& socket_id, const std::string
   auto it = room_subscriptions_.find(room_id);
   if (it == room_subscriptions_.end()) return;  // cannot happen while a join is in flight
   Room& room = *it->second;
-  --room.joins_in_flight;
-  auto close_if_unused = [&] {
-    if (room.sockets.empty() && room.joins_in_flight == 0) close_room(room_id);
-  };
-  SioSocket* socket = find_socket(socket_id);
-  if (socket == nullptr) return close_if_unused();  // gone while the service answered
-  auto& joining = state(*socket).joining;
-  auto pending = std::find(joining.begin(), joining.end(), room_id);
-  if (pending == joining.end()) {  // left the room before the answer came
-    refuse(*socket, ack, Error{Errc::conflict, "left room " + room_id + " before the join completed"});
-    return close_if_unused();
-  }
-  joining.erase(pending);
+  room.asking = false;
+  const Result<void> described = describe(room, members_version, reply);
+  std::vector<std::pair<std::string, Ack>> waiting;
+  waiting.swap(room.waiting);
+  finish_join(room, socket_id, ack, described, /*asked=*/true);
+  for (const auto& [waiter, waiter_ack] : waiting) finish_join(room, waiter, waiter_ack, described, /*asked=*/false);
+  if (room.sockets.empty() && room.joins_in_flight == 0) close_room(room_id);
+}
+
+Result<void> ChatGateway::describe(Room& room, std::uint64_t members_version, const Result<std::string>& reply) {
   auto data = reply ? proto::open_envelope(nlohmann::json::parse(*reply, nullptr, false)) : tl::unexpected(reply.error());
-  if (!data) {
-    refuse(*socket, ack, data.error());
-    return close_if_unused();
-  }
+  if (!data) return tl::unexpected(data.error());
   auto type = chat::parse_room_type(data->value("type", ""));
   if (!type || !data->contains("members") || !(*data)["members"].is_array()) {
-    refuse(*socket, ack, Error{Errc::internal, "the service described room " + room_id + " oddly"});
-    return close_if_unused();
+    return fail(Errc::internal, "the service described room " + room.id + " oddly");
   }
   room.type = *type;
   // A membership event that came while the service was answering is newer than the answer.
@@ -279,18 +286,35 @@ void ChatGateway::on_room_answer(const std::string& socket_id, const std::string
     }
   }
   room.described = true;
+  return {};
+}
+
+void ChatGateway::finish_join(Room& room, const std::string& socket_id, Ack ack, const Result<void>& described,
+                              bool asked) {
+  --room.joins_in_flight;
+  SioSocket* socket = find_socket(socket_id);
+  if (socket == nullptr) return;  // gone while the service answered
   ChatSocket& chat = state(*socket);
-  if (room.members.count(chat.user.user_id) == 0) {
-    refuse(*socket, ack, Error{Errc::not_found, "room not found"});
-    return close_if_unused();
+  auto pending = std::find(chat.joining.begin(), chat.joining.end(), room.id);
+  if (pending == chat.joining.end()) {  // left the room before the answer came
+    return refuse(*socket, ack, Error{Errc::conflict, "left room " + room.id + " before the join completed"});
   }
-  if (std::find(chat.rooms.begin(), chat.rooms.end(), room_id) != chat.rooms.end()) {
+  const bool member = described && room.members.count(chat.user.user_id) != 0;
+  if (!asked && !member) {
+    // The answer was to another socket's question (maybe another user's, refused): this one
+    // asks its own.
+    ++room.joins_in_flight;
+    return ask_service(*socket, room, ack);
+  }
+  chat.joining.erase(pending);
+  if (!described) return refuse(*socket, ack, described.error());
+  if (!member) return refuse(*socket, ack, Error{Errc::not_found, "room not found"});
+  if (std::find(chat.rooms.begin(), chat.rooms.end(), room.id) != chat.rooms.end()) {
     return succeed(*socket, ack, {{"success", true}});  // a second join raced the first
   }
   if (chat.rooms.size() >= options_.max_rooms_per_socket) {
-    refuse(*socket, ack, Error{Errc::forbidden, "a socket may be in at most " +
-                                                    std::to_string(options_.max_rooms_per_socket) + " rooms"});
-    return close_if_unused();
+    return refuse(*socket, ack, Error{Errc::forbidden, "a socket may be in at most " +
+                                                           std::to_string(options_.max_rooms_per_socket) + " rooms"});
   }
   admit(*socket, room, ack);
 }

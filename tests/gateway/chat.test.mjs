@@ -159,6 +159,26 @@ test('refuses join_room for a room one is not in, an unknown room and a malforme
   assert.deepEqual(client.disconnects, []);
 });
 
+test('sockets joining a room together share one service request per shard; an outsider among them is still refused', TEST_TIMEOUT, async (t) => {
+  const s = new Session(t);
+  const members = Array.from({ length: 24 }, (_, i) => s.user(`joiner ${i}`));
+  const outsider = s.user('outsider');
+  const room = await createGroupRoom(members[0], members.slice(1));
+  const clients = await Promise.all([...members, outsider].map((u) => s.connect(u, { label: u.name, transports: ['websocket'] })));
+  const requests = async () => (await scrape()).get('parkchat_service_requests_total') ?? 0;
+  const before = await requests();
+  // The outsider asks first on its shard, so members there wait for an answer that refuses.
+  const outsiderJoin = clients.at(-1).join(room.id);
+  const acks = await Promise.all(clients.slice(0, -1).map((c) => c.join(room.id)));
+  for (const ack of acks) assert.equal(ack?.success, true, JSON.stringify(ack));
+  assertRefused(await outsiderJoin, 'a join by a non-member', ['NOT_FOUND']);
+  const asked = (await requests()) - before;
+  const shards = Number(process.env.PARKCHAT_SHARDS ?? 1);
+  // One per shard, one more where the outsider asked first, and re-asks of those that waited for
+  // it: far fewer than one per socket.
+  assert.ok(asked <= 3 * shards, `${asked} service requests for ${clients.length} joins on ${shards} shards`);
+});
+
 test('announces user_joined and user_left to the others in the room', TEST_TIMEOUT, async (t) => {
   const s = new Session(t);
   const alice = s.user('alice');
