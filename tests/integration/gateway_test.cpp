@@ -50,24 +50,25 @@ TEST(Gateway, ConformanceSuite) {
   EXPECT_EQ(server.stop(), 0);
 }
 
-TEST(Gateway, SocketIoClientsOnTwoGateways) {
+// chat.test.mjs and abuse.test.mjs against two gateway processes, the first with `first_threads`
+// listener threads (and every role), the second with `second_threads` (gateway role only).
+void run_chat_tests_on_two_gateways(const std::string& first_threads, const std::string& second_threads) {
   ScratchDatabase db;
   const std::vector<std::string> common = {"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(),
                                            "--jwt-secret", kSecret};
   std::vector<std::string> first_args = common;
   // The room cap test creates 201 rooms for one user, past what the default budgets allow.
-  // Every shard of one gateway and a gateway of one shard, with the same tests.
   first_args.insert(first_args.end(), {"--allowed-origins", "http://app.example", "--room-create-rate", "100000",
-                                       "--room-add-rate", "1000000", "--threads", "4"});
+                                       "--room-add-rate", "1000000", "--threads", first_threads});
   ServeProcess first(first_args);
   ASSERT_FALSE(first.url().empty());
   std::vector<std::string> gateway_only = common;
-  gateway_only.insert(gateway_only.end(), {"--roles", "gateway", "--threads", "1"});
+  gateway_only.insert(gateway_only.end(), {"--roles", "gateway", "--threads", second_threads});
   ServeProcess second(gateway_only);
   ASSERT_FALSE(second.url().empty());
   const std::vector<std::string> env = {"PARKCHAT_URL=" + first.url(), "PARKCHAT_URL_2=" + second.url(),
                                         std::string("PARKCHAT_JWT_SECRET=") + kSecret,
-                                        "PARKCHAT_ALLOWED_ORIGIN=http://app.example", "PARKCHAT_SHARDS=4"};
+                                        "PARKCHAT_ALLOWED_ORIGIN=http://app.example", "PARKCHAT_SHARDS=" + first_threads};
   run_node_tests("chat.test.mjs", env);
   run_node_tests("abuse.test.mjs", env);
   // What the clients did shows in `parkchat stats`.
@@ -78,13 +79,18 @@ TEST(Gateway, SocketIoClientsOnTwoGateways) {
   EXPECT_GT(figures["gateway"].value("messagesSent", 0), 0) << stats.out;
   EXPECT_GT(figures["gateway"].value("deliveries", 0), 0) << stats.out;
   EXPECT_TRUE(figures["gateway"].contains("connections")) << stats.out;
-  if (HasFailure()) {
+  if (::testing::Test::HasFailure()) {
     std::cerr << "first serve log:\n" << first.log() << "\nsecond serve log:\n" << second.log() << "\n";
   }
   // SIGTERM: a graceful stop, exit code 0.
   EXPECT_EQ(second.stop(), 0);
   EXPECT_EQ(first.stop(), 0);
 }
+
+// The same tests with a gateway of four listener threads (a room's members on every one) and one
+// of a single thread, each in turn the first.
+TEST(Gateway, SocketIoClientsOnFourThreadsAndOne) { run_chat_tests_on_two_gateways("4", "1"); }
+TEST(Gateway, SocketIoClientsOnOneThreadAndFour) { run_chat_tests_on_two_gateways("1", "4"); }
 
 // Runs one Node test file against a serve of its own, started with `extra_args`.
 void run_node_tests_on_own_serve(const std::string& file, std::vector<std::string> extra_args) {
