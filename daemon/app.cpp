@@ -99,8 +99,9 @@ int wait_for_stop_signal(const sigset_t& stop_signals) {
   return signal_number;
 }
 
-int run_conformance(const std::pair<std::string, int>& address, std::ostream& out, const sigset_t& stop_signals) {
-  auto server = gateway::ConformanceServer::start({address.first, address.second});
+int run_conformance(const std::pair<std::string, int>& address, std::size_t threads, std::ostream& out,
+                    const sigset_t& stop_signals) {
+  auto server = gateway::ConformanceServer::start({address.first, address.second, threads});
   if (!server) return fatal(server.error().message);
   out << "parkchat " << kVersion << " serve --conformance (pid " << ::getpid() << ")\n"
       << "  engine.io   /engine.io/  echo\n"
@@ -183,7 +184,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     log->error("--listen: {}", address.error().message);
     return 2;
   }
-  if (serve_options.conformance) return run_conformance(*address, out, stop_signals);
+  if (serve_options.conformance) return run_conformance(*address, listener_threads(serve_options), out, stop_signals);
 
   const std::filesystem::path data_dir = settings.value_or(config::Key::data_dir, "./.parkchat");
   std::string nats_url = settings.value_or(config::Key::nats_url, "");

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/base/error.hpp"
 #include "daemon/gateway/engine_server.hpp"
@@ -39,6 +40,7 @@ class ReferenceNamespace : public Namespace {
 struct ConformanceOptions {
   std::string host = "127.0.0.1";
   int port = 3003;
+  std::size_t threads = 1;  // listener threads, as serve --threads
 };
 
 // Both reference servers on one listener, with the suites' timings: pingInterval 300 ms,
@@ -50,16 +52,21 @@ class ConformanceServer {
   int port() const { return web_->port(); }
 
  private:
-  ConformanceServer();
+  ConformanceServer() = default;
+  // The protocol layers of one listener thread; the handlers are shared (they keep no state).
+  struct Shard {
+    Shard(std::size_t index, EchoListener& echo, ReferenceNamespace& main, ReferenceNamespace& custom);
+    SioServer sio;
+    EngineServer echo_engine;
+    EngineServer sio_engine;
+    EngineRouter router;
+  };
 
   EchoListener echo_;
   ReferenceNamespace main_{true};
   ReferenceNamespace custom_{false};
-  SioServer sio_;
-  EngineServer echo_engine_;
-  EngineServer sio_engine_;
-  EngineRouter router_;
-  std::unique_ptr<web::HttpServer> web_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<web::HttpShards> web_;
 };
 
 }  // namespace parkchat::gateway

@@ -43,12 +43,17 @@ void run_node_tests(const std::string& file, const std::vector<std::string>& env
   EXPECT_EQ(*status, 0) << embedded::tail_of_file(options.output_path, 200);
 }
 
-TEST(Gateway, ConformanceSuite) {
-  ServeProcess server({"--conformance"});
+// On one listener thread and on four: with four, a session's polls and its upgrades come on
+// connections that the kernel spreads over the threads, and each must reach the session's own.
+void run_conformance_suite(const std::string& threads) {
+  ServeProcess server({"--conformance", "--threads", threads});
   ASSERT_FALSE(server.url().empty());
   run_node_tests("conformance.test.mjs", {"PARKCHAT_URL=" + server.url()});
   EXPECT_EQ(server.stop(), 0);
 }
+
+TEST(Gateway, ConformanceSuiteOnOneThread) { run_conformance_suite("1"); }
+TEST(Gateway, ConformanceSuiteOnFourThreads) { run_conformance_suite("4"); }
 
 // chat.test.mjs and abuse.test.mjs against two gateway processes, the first with `first_threads`
 // listener threads (and every role), the second with `second_threads` (gateway role only).
