@@ -32,6 +32,7 @@
 #include "daemon/gateway/conformance.hpp"
 #include "daemon/gateway/engine_server.hpp"
 #include "daemon/gateway/gateway_shard.hpp"
+#include "daemon/gateway/session_ids.hpp"
 #include "daemon/notify/notifier.hpp"
 #include "daemon/roles.hpp"
 #include "daemon/service/chat_service.hpp"

@@ -324,7 +324,6 @@ void ChatGateway::close_room(const std::string& room_id) {
   if (it == room_subscriptions_.end()) return;
   process_.rooms.unfollow(shard_, room_id);
   room_subscriptions_.erase(it);
-  counters_.rooms.store(static_cast<std::int64_t>(room_subscriptions_.size()), std::memory_order_relaxed);
 }
 
 ChatGateway::Room& ChatGateway::open_room(const std::string& room_id) {
@@ -334,7 +333,6 @@ ChatGateway::Room& ChatGateway::open_room(const std::string& room_id) {
   process_.rooms.follow(shard_, room_id);
   Room& opened = *room;
   room_subscriptions_.emplace(room_id, std::move(room));
-  counters_.rooms.store(static_cast<std::int64_t>(room_subscriptions_.size()), std::memory_order_relaxed);
   return opened;
 }
 

@@ -55,7 +55,6 @@ struct ChatGatewayOptions {
 struct GatewayCounters {
   std::atomic<std::int64_t> sockets{0};
   std::atomic<std::uint64_t> connects{0};  // sockets admitted since start
-  std::atomic<std::int64_t> rooms{0};      // rooms with sockets of this shard
   std::atomic<std::uint64_t> messages_sent{0};
   std::atomic<std::uint64_t> deliveries{0};  // new_message frames written to sockets
 };

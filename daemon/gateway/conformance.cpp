@@ -1,5 +1,7 @@
 #include "daemon/gateway/conformance.hpp"
 
+#include "daemon/gateway/session_ids.hpp"
+
 namespace parkchat::gateway {
 namespace {
 

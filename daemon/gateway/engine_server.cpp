@@ -8,8 +8,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
-#include "core/base/random.hpp"
 #include "core/proto/engineio.hpp"
+#include "daemon/gateway/session_ids.hpp"
 #include "daemon/web/query_string.hpp"
 
 namespace parkchat::gateway {
@@ -389,26 +389,6 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
   boost::asio::steady_timer timer_;
 };
 
-std::optional<std::size_t> session_shard(std::string_view target) {
-  auto query = target.find('?');
-  if (query == std::string_view::npos) return std::nullopt;
-  for (std::size_t at = target.find("sid=", query); at != std::string_view::npos; at = target.find("sid=", at + 1)) {
-    const char before = target[at - 1];
-    if (before != '?' && before != '&') continue;
-    if (at + 6 > target.size()) return std::nullopt;
-    auto digit = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    const int high = digit(target[at + 4]);
-    const int low = digit(target[at + 5]);
-    if (high < 0 || low < 0) return std::nullopt;
-    return static_cast<std::size_t>(high * 16 + low);
-  }
-  return std::nullopt;
-}
-
 EngineServer::EngineServer(EngineOptions options, EngineListener& listener)
     : options_(std::move(options)), listener_(listener) {}
 
@@ -460,10 +440,7 @@ std::string open_packet(const std::string& sid, bool can_upgrade, const EngineOp
 }  // namespace
 
 std::shared_ptr<EngineServer::Session> EngineServer::open_session(const web::HttpRequest& request, bool websocket) {
-  // Two hex digits of shard, then 72 random bits.
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string sid{kHex[(options_.shard >> 4) & 15], kHex[options_.shard & 15]};
-  sid += random_hex(9);
+  std::string sid = new_session_id(options_.shard);
   auto session = std::make_shared<Session>(*this, sid, request, websocket);
   sessions_.emplace(std::move(sid), session);
   return session;

@@ -34,14 +34,10 @@ struct EngineOptions {
   // Count handshake and transport errors answered, and sessions cut for slow reading, if set.
   obs::Counter* handshake_errors = nullptr;
   obs::Counter* slow_readers = nullptr;
-  // The shard this engine runs on: its session ids say so (session_shard), so that every
+  // The shard this engine runs on: its session ids say so (session_ids.hpp), so that every
   // request of a session reaches it.
   std::size_t shard = 0;
 };
-
-// The shard that owns the session named by the `sid` of a request target (possibly cut short),
-// or nullopt when it names none.
-std::optional<std::size_t> session_shard(std::string_view target);
 
 // One encoded Engine.IO text packet, type digit included ("4…"): built once, shared by every
 // session it is sent to (and framed once for all WebSocket sessions).

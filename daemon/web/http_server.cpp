@@ -84,6 +84,15 @@ struct PeekedConnection {
   std::array<char, 4096> bytes{};
 };
 
+// Whether an accepted socket is IPv6, to open its descriptor again as the same protocol; nullopt
+// when it is gone already (the throwing overload would end the shard's thread).
+std::optional<bool> is_v6(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto local = socket.local_endpoint(ec);
+  if (ec) return std::nullopt;
+  return local.address().is_v6();
+}
+
 // The target of "METHOD target HTTP/1.1", possibly cut short; empty when there is none yet.
 std::string_view request_target(std::string_view head) {
   auto space = head.find(' ');
@@ -292,11 +301,12 @@ struct HttpServer::Impl {
                                }
                                const std::size_t owner = route ? route(request_target(head)).value_or(index) : index;
                                if (owner == index || owner >= peers.size()) return adopt(std::move(c->socket));
-                               const bool v6 = c->socket.local_endpoint().address().is_v6();
+                               const auto v6 = is_v6(c->socket);
+                               if (!v6) return;  // reset meanwhile
                                boost::system::error_code released;
                                auto fd = std::make_shared<HandedFd>(c->socket.release(released));
                                if (released) return;
-                               peers[owner]->post_adopt(std::move(fd), v6);
+                               peers[owner]->post_adopt(std::move(fd), *v6);
                              });
   }
 
@@ -314,12 +324,13 @@ struct HttpServer::Impl {
 
   // Gives an accepted socket to websocketpp, as its own accept loop would.
   void adopt(tcp::socket socket) {
+    const auto v6 = is_v6(socket);
+    if (!v6) return;  // reset meanwhile: closed with `socket`
     Server::connection_ptr con = server.get_connection();
     if (!con) return;
-    const bool v6 = socket.local_endpoint().address().is_v6();
     boost::system::error_code ec;
     const int fd = socket.release(ec);
-    if (!ec) con->get_raw_socket().assign(v6 ? tcp::v6() : tcp::v4(), fd, ec);
+    if (!ec) con->get_raw_socket().assign(*v6 ? tcp::v6() : tcp::v4(), fd, ec);
     if (ec) {
       if (fd >= 0) ::close(fd);
       con->terminate(std::error_code());
@@ -357,12 +368,7 @@ Result<void> bind_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoin
 Result<void> check_port_free(const tcp::endpoint& endpoint, const std::string& where) {
   boost::asio::io_context io;
   tcp::acceptor probe(io);
-  boost::system::error_code ec;
-  probe.open(endpoint.protocol(), ec);
-  if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) probe.bind(endpoint, ec);
-  if (ec) return fail(Errc::unavailable, "cannot listen on " + where + ": " + ec.message());
-  return {};
+  return bind_acceptor(probe, endpoint, /*share=*/false, where);  // closed on return
 }
 
 }  // namespace
