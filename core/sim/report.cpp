@@ -163,4 +163,31 @@ std::string summary_table(const Report& r, const Verdict& verdict) {
   return out.str();
 }
 
+// Adds one loop's findings to the whole run's.
+void merge_into(Report& into, const Report& part) {
+  into.connected += part.connected;
+  into.failed += part.failed;
+  into.connect_time.merge(part.connect_time);
+  into.sent += part.sent;
+  into.acked += part.acked;
+  into.rest_sends += part.rest_sends;
+  for (const auto& [code, n] : part.errors) into.errors[code] += n;
+  into.deliveries.expected += part.deliveries.expected;
+  into.deliveries.delivered += part.deliveries.delivered;
+  into.deliveries.lost += part.deliveries.lost;
+  into.deliveries.duplicated += part.deliveries.duplicated;
+  into.deliveries.out_of_order += part.deliveries.out_of_order;
+  into.deliveries.unexpected += part.deliveries.unexpected;
+  // Loops own whole rooms, so no message or recipient is counted by two loops.
+  into.deliveries.lost_messages += part.deliveries.lost_messages;
+  into.deliveries.lost_recipients += part.deliveries.lost_recipients;
+  into.deliveries.most_lost_by_one_recipient =
+      std::max(into.deliveries.most_lost_by_one_recipient, part.deliveries.most_lost_by_one_recipient);
+  if (into.deliveries.a_lost_message.empty()) into.deliveries.a_lost_message = part.deliveries.a_lost_message;
+  into.ack_latency.merge(part.ack_latency);
+  into.delivery_latency.merge(part.delivery_latency);
+  into.send_seconds = std::max(into.send_seconds, part.send_seconds);
+  into.busiest_loop_share = std::max(into.busiest_loop_share, part.busiest_loop_share);
+}
+
 }  // namespace parkchat::sim

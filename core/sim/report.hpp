@@ -31,6 +31,9 @@ struct Verdict {
 // connected) and the thresholds.
 Verdict judge(const Report& report, const std::vector<Threshold>& thresholds);
 
+// Adds one client loop's findings to the whole run's (loops own whole rooms).
+void merge_into(Report& into, const Report& part);
+
 nlohmann::json to_json(const Report& report, const Verdict& verdict);
 std::string summary_table(const Report& report, const Verdict& verdict);
 

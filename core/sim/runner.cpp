@@ -23,6 +23,9 @@
 #include "core/client/chat_session.hpp"
 #include "core/client/rest_client.hpp"
 #include "core/client/socketio_client.hpp"
+#include "core/sim/history_check.hpp"
+#include "core/sim/job_threads.hpp"
+#include "core/sim/report.hpp"
 
 namespace parkchat::sim {
 namespace {
@@ -51,52 +54,6 @@ struct SimClient {
   bool last_rest = false;  // the channel of the last send
 };
 
-// Sends through REST for a share of messages: blocking calls, so on threads of their own; the
-// outcome goes back to the clients' thread.
-class RestSenders {
- public:
-  using Job = std::function<void()>;
-  explicit RestSenders(int threads) {
-    for (int i = 0; i < threads; ++i) {
-      workers_.emplace_back([this] {
-        while (true) {
-          Job job;
-          {
-            std::unique_lock<std::mutex> lock(mutex_);
-            changed_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-            if (jobs_.empty()) return;
-            job = std::move(jobs_.front());
-            jobs_.pop_front();
-          }
-          job();
-        }
-      });
-    }
-  }
-  ~RestSenders() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    changed_.notify_all();
-    for (auto& w : workers_) w.join();
-  }
-  void submit(Job job) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      jobs_.push_back(std::move(job));
-    }
-    changed_.notify_one();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Job> jobs_;
-  bool stopping_ = false;
-  std::vector<std::thread> workers_;
-};
-
 struct SimRoom {
   std::string id;
   std::vector<int> members;  // client indexes
@@ -123,7 +80,7 @@ class Run {
  public:
   // Drives the clients `owned` (whole rooms: every recipient of a room's messages is here, so
   // this run's verifier sees each delivery) on `loop`.
-  Run(const RunOptions& options, client::ClientLoop& loop, RestSenders& rest, std::vector<SimClient>& clients,
+  Run(const RunOptions& options, client::ClientLoop& loop, JobThreads& rest, std::vector<SimClient>& clients,
       std::vector<SimRoom>& rooms, std::vector<int> owned, Report& report, LoopFigures& figures)
       : options_(options),
         loop_(loop),
@@ -471,7 +428,7 @@ class Run {
  private:
   const RunOptions& options_;
   client::ClientLoop& loop_;
-  RestSenders& rest_;
+  JobThreads& rest_;
   std::vector<SimClient>& clients_;
   std::vector<SimRoom>& rooms_;
   std::vector<int> owned_;
@@ -538,70 +495,6 @@ Result<void> create_rooms(const RunOptions& options, std::vector<SimClient>& cli
   return {};
 }
 
-// Every acknowledged message of a room must be in its history exactly once; history is written
-// asynchronously, so rooms still missing some are read again for up to 20 s.
-void check_history(const RunOptions& options, const std::vector<SimClient>& clients, const std::vector<SimRoom>& rooms,
-                   const std::map<int, std::vector<std::string>>& acked_ids, Report& report) {
-  std::map<int, std::set<std::string>> missing;
-  for (const auto& [room, ids] : acked_ids) missing[room] = std::set<std::string>(ids.begin(), ids.end());
-  const auto deadline = Clock::now() + std::chrono::seconds(20);
-  std::uint64_t duplicated = 0;
-  while (!missing.empty()) {
-    duplicated = 0;
-    for (auto it = missing.begin(); it != missing.end();) {
-      const SimRoom& room = rooms[static_cast<std::size_t>(it->first)];
-      client::RestClient rest(options.server, clients[static_cast<std::size_t>(room.members.front())].token);
-      std::set<std::string> seen;
-      std::optional<std::string> cursor;
-      std::set<std::string> wanted = it->second;
-      for (int page_number = 0; page_number < 1000 && !wanted.empty(); ++page_number) {
-        auto page = rest.history(room.id, 100, cursor);
-        if (!page) break;
-        for (const auto& m : (*page)["messages"]) {
-          const std::string id = m.value("id", "");
-          if (!seen.insert(id).second) ++duplicated;
-          wanted.erase(id);
-        }
-        if (!page->value("hasMore", false) || !(*page)["nextCursor"].is_string()) break;
-        cursor = (*page)["nextCursor"].get<std::string>();
-      }
-      it->second = std::move(wanted);
-      it = it->second.empty() ? missing.erase(it) : std::next(it);
-    }
-    if (missing.empty() || Clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the persister catches up
-  }
-  report.duplicated_in_history = duplicated;
-  for (const auto& [room, ids] : missing) report.missing_in_history += ids.size();
-}
-
-// Adds one loop's findings to the whole run's.
-void merge_into(Report& into, const Report& part) {
-  into.connected += part.connected;
-  into.failed += part.failed;
-  into.connect_time.merge(part.connect_time);
-  into.sent += part.sent;
-  into.acked += part.acked;
-  into.rest_sends += part.rest_sends;
-  for (const auto& [code, n] : part.errors) into.errors[code] += n;
-  into.deliveries.expected += part.deliveries.expected;
-  into.deliveries.delivered += part.deliveries.delivered;
-  into.deliveries.lost += part.deliveries.lost;
-  into.deliveries.duplicated += part.deliveries.duplicated;
-  into.deliveries.out_of_order += part.deliveries.out_of_order;
-  into.deliveries.unexpected += part.deliveries.unexpected;
-  // Loops own whole rooms, so no message or recipient is counted by two loops.
-  into.deliveries.lost_messages += part.deliveries.lost_messages;
-  into.deliveries.lost_recipients += part.deliveries.lost_recipients;
-  into.deliveries.most_lost_by_one_recipient =
-      std::max(into.deliveries.most_lost_by_one_recipient, part.deliveries.most_lost_by_one_recipient);
-  if (into.deliveries.a_lost_message.empty()) into.deliveries.a_lost_message = part.deliveries.a_lost_message;
-  into.ack_latency.merge(part.ack_latency);
-  into.delivery_latency.merge(part.delivery_latency);
-  into.send_seconds = std::max(into.send_seconds, part.send_seconds);
-  into.busiest_loop_share = std::max(into.busiest_loop_share, part.busiest_loop_share);
-}
-
 }  // namespace
 
 Result<Report> run_simulation(const RunOptions& options) {
@@ -642,7 +535,7 @@ Result<Report> run_simulation(const RunOptions& options) {
   std::vector<LoopFigures> figures(static_cast<std::size_t>(loops));
   std::vector<std::unique_ptr<Run>> runs;
   std::vector<std::promise<void>> done(static_cast<std::size_t>(loops));
-  auto rest = std::make_unique<RestSenders>(2);
+  auto rest = std::make_unique<JobThreads>(2);
   for (int i = 0; i < loops; ++i) {
     const auto k = static_cast<std::size_t>(i);
     client_loops.push_back(client::ClientLoop::start());
@@ -712,7 +605,12 @@ Result<Report> run_simulation(const RunOptions& options) {
   report.simulator_cpu_seconds = cpu_seconds(usage_after) - cpu_seconds(usage_before);
   report.simulator_wall_seconds = std::chrono::duration<double>(Clock::now() - wall_before).count();
 
-  check_history(options, clients, rooms, acked, report);
+  std::vector<HistoryToCheck> histories;
+  for (auto& [room, ids] : acked) {
+    const SimRoom& r = rooms[static_cast<std::size_t>(room)];
+    histories.push_back({r.id, clients[static_cast<std::size_t>(r.members.front())].token, std::move(ids)});
+  }
+  check_history(options.server, std::move(histories), report);
   return report;
 }
 

@@ -1,7 +1,6 @@
 #include "daemon/gateway/chat_gateway.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 
 #include "core/base/clock.hpp"
 #include "core/base/uuid.hpp"
@@ -67,17 +66,8 @@ void publish_presence(bus::NatsClient& nats, const std::string& gateway_id, std:
 struct ChatGateway::Room {
   explicit Room(std::string room_id) : id(std::move(room_id)) {}
   std::string id;
-  chat::RoomType type = chat::RoomType::group;
-  bool described = false;                    // type and members known from the service
-  int joins_in_flight = 0;                   // joins waiting for the service's answer
-  // One request for the room at a time: sockets joining while it is on its way (a storm of
-  // reconnects into the same rooms) wait for its answer, which fills the cache, instead of
-  // each asking the service.
-  bool asking = false;
-  std::vector<std::pair<std::string, std::optional<std::uint64_t>>> waiting;
-  std::uint64_t members_version = 0;         // bumped by every membership event
-  std::unordered_set<std::int64_t> members;  // as the service last said
-  std::vector<SioSocket*> sockets;           // local sockets in the room
+  RoomMembership membership;  // as the service last said, and the joins asking it
+  std::vector<SioSocket*> sockets;  // local sockets in the room
 };
 
 GatewayProcess::GatewayProcess(bus::NatsClient& nats, std::string id, std::size_t max_sockets_per_user)
@@ -224,8 +214,7 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   auto known = room_subscriptions_.find(*room_id);
   // Only membership is taken from the cache: a user just added may not be in it yet (the
   // change comes asynchronously), so a miss asks the service.
-  if (known != room_subscriptions_.end() && known->second->described &&
-      known->second->members.count(chat.user.user_id) != 0) {
+  if (known != room_subscriptions_.end() && known->second->membership.admits(chat.user.user_id)) {
     return admit(socket, *known->second, ack);
   }
   // Not cached here: the service decides, and its answer fills the cache. The room's
@@ -236,79 +225,43 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
     return refuse_rate_limited(socket, ack, "too many joins of rooms not cached here", chat.lookups.retry_after());
   }
   Room& room = open_room(*room_id);
-  ++room.joins_in_flight;
   chat.joining.push_back(*room_id);
   ask_service(socket, room, ack);
 }
 
 void ChatGateway::ask_service(SioSocket& socket, Room& room, Ack ack) {
-  if (room.asking) {
-    room.waiting.emplace_back(socket.id(), ack);
-    return;
-  }
-  room.asking = true;
-  nlohmann::json request = {{"roomId", room.id}, {"userId", state(socket).user.user_id}};
+  const std::int64_t user_id = state(socket).user.user_id;
+  if (!room.membership.enqueue({socket.id(), ack, user_id})) return;  // waits for the answer on its way
+  nlohmann::json request = {{"roomId", room.id}, {"userId", user_id}};
   requester_.request("chat.rooms.get", request.dump(), options_.service_timeout,
-                     [this, socket_id = socket.id(), room_id = room.id, ack, version = room.members_version](Result<std::string> reply) {
-                       web_->post([this, socket_id, room_id, ack, version, reply = std::move(reply)]() mutable {
-                         on_room_answer(socket_id, room_id, ack, version, std::move(reply));
-                       });
+                     [this, room_id = room.id, version = room.membership.version()](Result<std::string> reply) {
+                       web_->post([this, room_id, version, reply = std::move(reply)] { on_room_answer(room_id, version, reply); });
                      });
 }
 
-void ChatGateway::on_room_answer(const std::string& socket_id, const std::string& room_id, Ack ack,
-                                 std::uint64_t members_version, Result<std::string> reply) {
+void ChatGateway::on_room_answer(const std::string& room_id, std::uint64_t version, const Result<std::string>& reply) {
   auto it = room_subscriptions_.find(room_id);
   if (it == room_subscriptions_.end()) return;  // cannot happen while a join is in flight
   Room& room = *it->second;
-  room.asking = false;
-  const Result<void> described = describe(room, members_version, reply);
-  std::vector<std::pair<std::string, Ack>> waiting;
-  waiting.swap(room.waiting);
-  finish_join(room, socket_id, ack, described, /*asked=*/true);
-  for (const auto& [waiter, waiter_ack] : waiting) finish_join(room, waiter, waiter_ack, described, /*asked=*/false);
-  if (room.sockets.empty() && room.joins_in_flight == 0) close_room(room_id);
+  RoomMembership::Answer answer = room.membership.answer(version, reply, room_id);
+  for (const RoomMembership::Verdict& verdict : answer.verdicts) finish_join(room, verdict, answer.described);
+  if (room.sockets.empty() && !room.membership.joining()) close_room(room_id);
 }
 
-Result<void> ChatGateway::describe(Room& room, std::uint64_t members_version, const Result<std::string>& reply) {
-  auto data = reply ? proto::open_envelope(nlohmann::json::parse(*reply, nullptr, false)) : tl::unexpected(reply.error());
-  if (!data) return tl::unexpected(data.error());
-  auto type = chat::parse_room_type(data->value("type", ""));
-  if (!type || !data->contains("members") || !(*data)["members"].is_array()) {
-    return fail(Errc::internal, "the service described room " + room.id + " oddly");
-  }
-  room.type = *type;
-  // A membership event that came while the service was answering is newer than the answer.
-  if (room.members_version == members_version) {
-    room.members.clear();
-    for (const auto& member : (*data)["members"]) {
-      if (member.contains("userId") && member["userId"].is_number_integer()) room.members.insert(member["userId"].get<std::int64_t>());
-    }
-  }
-  room.described = true;
-  return {};
-}
-
-void ChatGateway::finish_join(Room& room, const std::string& socket_id, Ack ack, const Result<void>& described,
-                              bool asked) {
-  --room.joins_in_flight;
-  SioSocket* socket = find_socket(socket_id);
+void ChatGateway::finish_join(Room& room, const RoomMembership::Verdict& verdict, const Result<void>& described) {
+  SioSocket* socket = find_socket(verdict.join.socket_id);
   if (socket == nullptr) return;  // gone while the service answered
+  const Ack ack = verdict.join.ack;
   ChatSocket& chat = state(*socket);
   auto pending = std::find(chat.joining.begin(), chat.joining.end(), room.id);
   if (pending == chat.joining.end()) {  // left the room before the answer came
     return refuse(*socket, ack, Error{Errc::conflict, "left room " + room.id + " before the join completed"});
   }
-  const bool member = described && room.members.count(chat.user.user_id) != 0;
-  if (!asked && !member) {
-    // The answer was to another socket's question (maybe another user's, refused): this one
-    // asks its own.
-    ++room.joins_in_flight;
-    return ask_service(*socket, room, ack);
-  }
+  using Outcome = RoomMembership::Outcome;
+  if (verdict.outcome == Outcome::ask_again) return ask_service(*socket, room, ack);
   chat.joining.erase(pending);
-  if (!described) return refuse(*socket, ack, described.error());
-  if (!member) return refuse(*socket, ack, Error{Errc::not_found, "room not found"});
+  if (verdict.outcome == Outcome::failed) return refuse(*socket, ack, described.error());
+  if (verdict.outcome == Outcome::not_found) return refuse(*socket, ack, Error{Errc::not_found, "room not found"});
   if (std::find(chat.rooms.begin(), chat.rooms.end(), room.id) != chat.rooms.end()) {
     return succeed(*socket, ack, {{"success", true}});  // a second join raced the first
   }
@@ -373,7 +326,7 @@ void ChatGateway::leave(SioSocket& socket, const std::string& room_id, bool anno
       obs::logger("gateway")->warn("user_left not published room={} err={}", room_id, published.error().message);
     }
   }
-  if (it->second->sockets.empty() && it->second->joins_in_flight == 0) close_room(room_id);
+  if (it->second->sockets.empty() && !it->second->membership.joining()) close_room(room_id);
 }
 
 void ChatGateway::send_message(SioSocket& socket, const nlohmann::json& payload, Ack ack) {
@@ -432,7 +385,7 @@ void ChatGateway::send_message(SioSocket& socket, const nlohmann::json& payload,
   // Always published, also when the id was seen here before: only the stream knows whether an
   // id is taken, and by whom (on_published).
   const std::string text = chat::to_json(message).dump();
-  const std::string subject = chat::message_subject(room->second->type, *room_id);
+  const std::string subject = chat::message_subject(room->second->membership.type(), *room_id);
   auto& waiting = pending_sends_[message.id];
   waiting.push_back(PendingSend{socket.id(), ack, message, std::chrono::steady_clock::now()});
   auto published = publisher_->publish(subject, text, message.id, origin(socket));
@@ -536,13 +489,11 @@ void ChatGateway::on_room_event(const RoomDelivery& delivery) {
       deliver(room, delivery.frame, delivery.except_socket);
       return;
     case RoomDelivery::Kind::members: {
-      ++room.members_version;
-      room.members.clear();
-      room.members.insert(delivery.members->begin(), delivery.members->end());
+      room.membership.replace_members(*delivery.members);
       // Sockets of users no longer in the room leave it (and may be the last, closing the room).
       std::vector<SioSocket*> removed;
       for (SioSocket* socket : room.sockets) {
-        if (room.members.count(state(*socket).user.user_id) == 0) removed.push_back(socket);
+        if (!room.membership.has_member(state(*socket).user.user_id)) removed.push_back(socket);
       }
       const std::string room_id = delivery.room_id;
       for (SioSocket* socket : removed) {

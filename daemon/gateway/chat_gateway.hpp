@@ -28,6 +28,7 @@
 #include "daemon/gateway/gateway_metrics.hpp"
 #include "daemon/gateway/handoff.hpp"
 #include "daemon/gateway/room_hub.hpp"
+#include "daemon/gateway/room_membership.hpp"
 #include "daemon/gateway/socketio_server.hpp"
 #include "daemon/gateway/user_directory.hpp"
 #include "daemon/limits/user_budgets.hpp"
@@ -121,14 +122,9 @@ class ChatGateway : public Namespace {
   // Asks the service about the room for a socket's join, unless a request for it is on its way
   // already: the socket then waits for that answer.
   void ask_service(SioSocket& socket, Room& room, Ack ack);
-  // After the service answered a join: the room's members, or why not; then every join that
-  // waited for it.
-  void on_room_answer(const std::string& socket_id, const std::string& room_id, Ack ack, std::uint64_t members_version,
-                      Result<std::string> reply);
-  // Fills the room's cache from the service's answer.
-  Result<void> describe(Room& room, std::uint64_t members_version, const Result<std::string>& reply);
-  // Ends one join with the answer: `asked` when it was this socket's own request.
-  void finish_join(Room& room, const std::string& socket_id, Ack ack, const Result<void>& described, bool asked);
+  // The service's answer about a room: every join that waited for it ends or asks again.
+  void on_room_answer(const std::string& room_id, std::uint64_t version, const Result<std::string>& reply);
+  void finish_join(Room& room, const RoomMembership::Verdict& verdict, const Result<void>& described);
   void admit(SioSocket& socket, Room& room, Ack ack);
   void leave(SioSocket& socket, const std::string& room_id, bool announce);
   Room& open_room(const std::string& room_id);

@@ -144,6 +144,9 @@ struct HttpServer::Impl {
   std::atomic<bool> stopped{false};
   std::optional<tcp::acceptor> acceptor;
   std::optional<boost::asio::steady_timer> accept_pause;
+  // Accepts since the accept loop last yielded to the rest of the queue.
+  static constexpr int kAcceptsPerTurn = 16;
+  int accepted_in_turn = 0;
   std::chrono::milliseconds request_timeout{10000};
   // The shards of one port, this one among them; empty for a server alone.
   std::vector<Impl*> peers;
@@ -277,7 +280,13 @@ struct HttpServer::Impl {
         peeked->deadline = std::chrono::steady_clock::now() + request_timeout;
         peek(std::move(peeked));
       }
-      accept_next();
+      // A storm of new connections must not delay the messages of connected ones: after a few
+      // accepts the next waits behind whatever is queued now (deliveries among it), so each turn
+      // of the loop takes on a bounded share of handshake work and the kernel's backlog holds
+      // the rest. Idle connections that never finish their handshake hold no slot.
+      if (++accepted_in_turn < kAcceptsPerTurn) return accept_next();
+      accepted_in_turn = 0;
+      boost::asio::post(server.get_io_service(), [this] { accept_next(); });
     });
   }
 
