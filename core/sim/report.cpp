@@ -101,7 +101,7 @@ nlohmann::json to_json(const Report& r, const Verdict& verdict) {
   const double seconds = r.send_seconds > 0 ? r.send_seconds : 1;
   return {{"scenario", r.scenario},
           {"clients", {{"target", r.target}, {"connected", r.connected}, {"failed", r.failed},
-                       {"connectMs", latency(r.connect_time)}}},
+                       {"connectMs", latency(r.connect_time)}, {"socketOpenMs", latency(r.socket_open_time)}}},
           {"messages", {{"sent", r.sent}, {"acked", r.acked}, {"ackedThroughRest", r.rest_sends}, {"delivered", r.deliveries.delivered},
                         {"expected", r.deliveries.expected}, {"lost", r.deliveries.lost},
                         {"lostMessages", r.deliveries.lost_messages}, {"lostRecipients", r.deliveries.lost_recipients},
@@ -135,6 +135,7 @@ std::string summary_table(const Report& r, const Verdict& verdict) {
   out << "\nscenario " << r.scenario << ", " << fixed(r.send_seconds) << " s of sending\n\n";
   row("clients connected", std::to_string(r.connected) + " / " + std::to_string(r.target) + " (" + std::to_string(r.failed) + " failed)");
   row("connect time", lat(r.connect_time));
+  row("  of it socket open", lat(r.socket_open_time));
   row("messages sent", std::to_string(r.sent) + "  (" + fixed(static_cast<double>(r.sent) / seconds) + "/s)");
   row("messages acked", std::to_string(r.acked) + "  (" + fixed(static_cast<double>(r.acked) / seconds) + "/s; " +
                             std::to_string(r.rest_sends) + " through REST)");
@@ -168,6 +169,7 @@ void merge_into(Report& into, const Report& part) {
   into.connected += part.connected;
   into.failed += part.failed;
   into.connect_time.merge(part.connect_time);
+  into.socket_open_time.merge(part.socket_open_time);
   into.sent += part.sent;
   into.acked += part.acked;
   into.rest_sends += part.rest_sends;

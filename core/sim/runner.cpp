@@ -174,7 +174,11 @@ class Run {
     c.socket->connect();
   }
 
-  void on_connected(int index) { join(clients_[static_cast<std::size_t>(index)]); }
+  void on_connected(int index) {
+    SimClient& c = clients_[static_cast<std::size_t>(index)];
+    if (!c.ever_joined) report_.socket_open_time.record(micros_since(c.connect_started));
+    join(c);
+  }
 
   void join(SimClient& c) {
     const int index = c.index;

@@ -33,7 +33,8 @@ struct Report {
   int target = 0;
   int connected = 0;  // clients that joined their room
   int failed = 0;     // clients that never did
-  Histogram connect_time;
+  Histogram connect_time;      // µs, connect → the join's ack
+  Histogram socket_open_time;  // µs, connect → the gateway's `connected` event (its share of the above)
   std::uint64_t sent = 0;
   std::uint64_t acked = 0;
   std::uint64_t rest_sends = 0;  // of the acked, those sent through REST
