@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 #include "core/obs/log.hpp"
 
 namespace parkchat::bus {
@@ -132,6 +134,10 @@ Result<void> ensure_streams(NatsClient& nats, const StreamOptions& options) {
 
 StreamMessageRequest stream_message_request(const char* stream, std::uint64_t sequence) {
   return {std::string("$JS.API.DIRECT.GET.") + stream, "{\"seq\":" + std::to_string(sequence) + "}"};
+}
+
+StreamMessageRequest newest_message_request(const char* stream, const std::string& subject) {
+  return {std::string("$JS.API.DIRECT.GET.") + stream, nlohmann::json{{"last_by_subj", subject}}.dump()};
 }
 
 Result<std::vector<StreamReport>> report_streams(NatsClient& nats) {

@@ -38,6 +38,8 @@ struct StreamMessageRequest {
   std::string payload;
 };
 StreamMessageRequest stream_message_request(const char* stream, std::uint64_t sequence);
+// The request that reads the newest message of `stream` on `subject`; its reply as above.
+StreamMessageRequest newest_message_request(const char* stream, const std::string& subject);
 
 struct ConsumerReport {
   std::string name;

@@ -5,6 +5,8 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/base/clock.hpp"
+#include "core/client/catch_up.hpp"
 #include "core/client/chat_session.hpp"
 
 namespace parkchat::client {
@@ -64,9 +66,11 @@ RoomFollower::~RoomFollower() {
 }
 
 void RoomFollower::join() {
-  socket_->emit("join_room", {{"roomId", room_id_}}, [this](Result<nlohmann::json> args) {
+  // With resume, the answer names the room's newest message, which the gap filling then waits
+  // for if history does not hold it yet.
+  socket_->emit("join_room", {{"roomId", room_id_}, {"resume", true}}, [this](Result<nlohmann::json> args) {
     auto ack = ack_result(args);
-    if (ack) return push({Raw::joined, "", {}});
+    if (ack) return push({Raw::joined, "", *ack});
     const Error& error = ack.error();
     if (error.code != Errc::unavailable) {
       return push({Raw::join_failed, std::string(code_name(error.code)) + ": " + error.message, {}});
@@ -119,11 +123,11 @@ void RoomFollower::emit_message(const nlohmann::json& message) {
   if (!message.is_object() || !message.contains("id") || !message["id"].is_string()) return;
   if (!shown_.insert(message["id"].get<std::string>())) return;  // shown already
   shown_any_ = true;
+  if (auto at = parse_iso8601(message.value("createdAt", ""))) last_shown_at_ = std::max(last_shown_at_, *at);
   ready_.push_back({RoomEvent::Kind::message, message, ""});
 }
 
-void RoomFollower::fill_gap() {
-  std::vector<nlohmann::json> missed;  // newest first
+void RoomFollower::fill_gap(const nlohmann::json& join_answer) {
   if (!shown_any_) {
     auto messages = backlog();
     if (!messages) {
@@ -133,25 +137,24 @@ void RoomFollower::fill_gap() {
     for (const auto& m : *messages) emit_message(m);
     return;
   }
-  std::optional<std::string> cursor;
-  for (int page_number = 0; page_number < kMaxGapPages; ++page_number) {
-    auto page = rest_.history(room_id_, kPageSize, cursor);
-    if (!page) {
-      ready_.push_back({RoomEvent::Kind::disconnected, {}, "history unavailable: " + page.error().message});
-      return;
-    }
-    bool reached_shown = false;
-    for (const auto& m : (*page)["messages"]) {
-      if (m.contains("id") && m["id"].is_string() && shown_.contains(m["id"].get<std::string>())) {
-        reached_shown = true;
-        break;
-      }
-      missed.push_back(m);
-    }
-    if (reached_shown || !page->value("hasMore", false) || !(*page)["nextCursor"].is_string()) break;
-    cursor = (*page)["nextCursor"].get<std::string>();
+  std::optional<std::string> newest;
+  if (join_answer.contains("newestMessageId") && join_answer["newestMessageId"].is_string()) {
+    newest = join_answer["newestMessageId"].get<std::string>();
+    if (shown_.contains(*newest)) newest.reset();  // nothing to wait for
   }
-  for (auto it = missed.rbegin(); it != missed.rend(); ++it) emit_message(*it);
+  CatchUpOptions options;
+  options.page_size = kPageSize;
+  options.max_pages = kMaxGapPages;
+  auto found = catch_up([this](const std::optional<std::string>& cursor) { return rest_.history(room_id_, kPageSize, cursor); },
+                        last_shown_at_, newest, options);
+  if (!found) {
+    ready_.push_back({RoomEvent::Kind::disconnected, {}, "history unavailable: " + found.error().message});
+    return;
+  }
+  for (const auto& m : found->messages) emit_message(m);
+  if (!found->reached_newest) {
+    ready_.push_back({RoomEvent::Kind::disconnected, {}, "history does not hold message " + *newest + " yet; it may be missing here"});
+  }
 }
 
 std::optional<RoomEvent> RoomFollower::next(std::chrono::milliseconds timeout) {
@@ -176,7 +179,7 @@ std::optional<RoomEvent> RoomFollower::next(std::chrono::milliseconds timeout) {
       switch (item.raw) {
         case Raw::joined:
           ready_.push_back({RoomEvent::Kind::connected, {}, "following room " + room_id_});
-          fill_gap();
+          fill_gap(item.data);
           break;
         case Raw::event:
           if (item.name == "new_message") {

@@ -66,8 +66,9 @@ class RoomFollower {
   void push(RawItem item);
   // Asks to join; a failure the server may get over (UNAVAILABLE) is retried after a pause.
   void join();
-  // After a join: history since the last message shown, then what arrived meanwhile.
-  void fill_gap();
+  // After a join (`join_answer`: its ack): history since the last message shown, up to the
+  // room's newest message, then what arrived meanwhile.
+  void fill_gap(const nlohmann::json& join_answer);
   void emit_message(const nlohmann::json& message);
 
   ClientLoop& loop_;
@@ -84,6 +85,7 @@ class RoomFollower {
   std::deque<RoomEvent> ready_;
   RecentIds shown_{4096};
   bool shown_any_ = false;
+  std::int64_t last_shown_at_ = 0;  // createdAt of the newest message shown, µs
 };
 
 }  // namespace parkchat::client

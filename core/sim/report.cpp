@@ -107,7 +107,11 @@ nlohmann::json to_json(const Report& r, const Verdict& verdict) {
                         {"lostMessages", r.deliveries.lost_messages}, {"lostRecipients", r.deliveries.lost_recipients},
                         {"duplicated", r.deliveries.duplicated}, {"outOfOrder", r.deliveries.out_of_order},
                         {"unexpected", r.deliveries.unexpected}, {"missingInHistory", r.missing_in_history},
-                        {"duplicatedInHistory", r.duplicated_in_history}}},
+                        {"duplicatedInHistory", r.duplicated_in_history}, {"caughtUpFromHistory", r.caught_up},
+                        {"resent", r.resent}, {"neverAcked", r.never_acked},
+                        // The older count, which forgave a client everything after it lost its room.
+                        {"forgiving", {{"expected", r.forgiving.expected}, {"delivered", r.forgiving.delivered},
+                                       {"lost", r.forgiving.lost}}}}},
           {"errors", r.errors},
           {"latency_ms", {{"ack", latency(r.ack_latency)}, {"delivery", latency(r.delivery_latency)}}},
           {"rate", {{"sentPerSec", static_cast<double>(r.sent) / seconds},
@@ -151,6 +155,12 @@ std::string summary_table(const Report& r, const Verdict& verdict) {
                               std::to_string(r.deliveries.most_lost_by_one_recipient) + " for one; e.g. message " +
                               r.deliveries.a_lost_message);
   }
+  row("lost, forgiving", std::to_string(r.forgiving.lost) + " of " + std::to_string(r.forgiving.expected) +
+                             " (owed only while connected, nothing after a reconnect)");
+  if (r.caught_up + r.resent + r.never_acked > 0) {
+    row("after reconnects", std::to_string(r.caught_up) + " caught up from history, " + std::to_string(r.resent) +
+                                " sends resent, " + std::to_string(r.never_acked) + " never acknowledged");
+  }
   row("missing from history", std::to_string(r.missing_in_history));
   for (const auto& [code, count] : r.errors) row("error " + code, std::to_string(count));
   row("simulator", std::to_string(r.simulator_threads) + " loop(s), " + fixed(r.simulator_cpu_seconds, 1) +
@@ -164,6 +174,24 @@ std::string summary_table(const Report& r, const Verdict& verdict) {
   return out.str();
 }
 
+namespace {
+
+void add_counts(DeliveryVerifier::Counts& into, const DeliveryVerifier::Counts& part) {
+  into.expected += part.expected;
+  into.delivered += part.delivered;
+  into.lost += part.lost;
+  into.duplicated += part.duplicated;
+  into.out_of_order += part.out_of_order;
+  into.unexpected += part.unexpected;
+  // Loops own whole rooms, so no message or recipient is counted by two loops.
+  into.lost_messages += part.lost_messages;
+  into.lost_recipients += part.lost_recipients;
+  into.most_lost_by_one_recipient = std::max(into.most_lost_by_one_recipient, part.most_lost_by_one_recipient);
+  if (into.a_lost_message.empty()) into.a_lost_message = part.a_lost_message;
+}
+
+}  // namespace
+
 // Adds one loop's findings to the whole run's.
 void merge_into(Report& into, const Report& part) {
   into.connected += part.connected;
@@ -174,18 +202,11 @@ void merge_into(Report& into, const Report& part) {
   into.acked += part.acked;
   into.rest_sends += part.rest_sends;
   for (const auto& [code, n] : part.errors) into.errors[code] += n;
-  into.deliveries.expected += part.deliveries.expected;
-  into.deliveries.delivered += part.deliveries.delivered;
-  into.deliveries.lost += part.deliveries.lost;
-  into.deliveries.duplicated += part.deliveries.duplicated;
-  into.deliveries.out_of_order += part.deliveries.out_of_order;
-  into.deliveries.unexpected += part.deliveries.unexpected;
-  // Loops own whole rooms, so no message or recipient is counted by two loops.
-  into.deliveries.lost_messages += part.deliveries.lost_messages;
-  into.deliveries.lost_recipients += part.deliveries.lost_recipients;
-  into.deliveries.most_lost_by_one_recipient =
-      std::max(into.deliveries.most_lost_by_one_recipient, part.deliveries.most_lost_by_one_recipient);
-  if (into.deliveries.a_lost_message.empty()) into.deliveries.a_lost_message = part.deliveries.a_lost_message;
+  add_counts(into.deliveries, part.deliveries);
+  add_counts(into.forgiving, part.forgiving);
+  into.caught_up += part.caught_up;
+  into.resent += part.resent;
+  into.never_acked += part.never_acked;
   into.ack_latency.merge(part.ack_latency);
   into.delivery_latency.merge(part.delivery_latency);
   into.send_seconds = std::max(into.send_seconds, part.send_seconds);

@@ -19,7 +19,9 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/auth/token.hpp"
+#include "core/base/clock.hpp"
 #include "core/base/uuid.hpp"
+#include "core/client/catch_up.hpp"
 #include "core/client/chat_session.hpp"
 #include "core/client/rest_client.hpp"
 #include "core/client/socketio_client.hpp"
@@ -37,6 +39,15 @@ std::int64_t micros_since(Clock::time_point origin) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - origin).count();
 }
 
+// A send waiting for its ack; kept across a reconnect and sent again with the same id.
+struct UnackedSend {
+  std::string id;
+  std::string content;
+  std::int64_t sent_at = 0;    // µs since the run's origin
+  std::vector<int> owed;       // every member in the room, connected or reconnecting
+  std::vector<int> forgiving;  // the members joined and connected at the time
+};
+
 struct SimClient {
   int index = 0;
   std::int64_t user_id = 0;
@@ -49,6 +60,11 @@ struct SimClient {
   int generation = 0;                  // of its socket: callbacks of an older one are ignored
   bool joined = false;
   bool ever_joined = false;
+  bool away_on_purpose = false;  // left its room (rejoin churn): owed nothing meanwhile
+  // What it holds, for the catch-up after a rejoin: the newest receipt's send time (µs since
+  // the origin), or when it first joined.
+  std::int64_t complete_until = 0;
+  std::vector<UnackedSend> unacked;  // to send again once joined again
   std::uint64_t seq = 0;
   int in_flight = 0;       // sends not yet acknowledged
   bool last_rest = false;  // the channel of the last send
@@ -97,6 +113,7 @@ class Run {
   void start(std::promise<void>& done) {
     done_ = &done;
     origin_ = Clock::now();
+    wall_origin_ = now_micros();
     cpu_at_start_ = thread_cpu();
     figures_.target = static_cast<int>(owned_.size());
     send_until_ = origin_ + options_.scenario.ramp_up + options_.scenario.duration;
@@ -147,6 +164,10 @@ class Run {
     socket_options.server = options_.server;
     socket_options.auth = {{"token", c.token}};
     socket_options.connect_timeout = std::chrono::seconds(20);
+    // A lost connection is mended as an app would: reconnect, rejoin, catch up, resend.
+    socket_options.reconnect = true;
+    socket_options.reconnect_first = std::chrono::milliseconds(250);
+    socket_options.reconnect_max = std::chrono::seconds(4);
     client::SocketIoHandlers handlers;
     const int index = c.index;
     const int generation = ++c.generation;
@@ -165,7 +186,7 @@ class Run {
       on_lost(index);
     };
     handlers.event = [this, index, current](const std::string& event, const nlohmann::json& args) {
-      if (current() && event == "new_message" && !args.empty()) on_message(index, args[0]);
+      if (current() && event == "new_message" && !args.empty()) on_message(index, args[0], false);
     };
     c.connect_started = Clock::now();
     if (!c.timer) c.timer = std::make_unique<Timer>(loop_.io_context());
@@ -183,26 +204,87 @@ class Run {
   void join(SimClient& c) {
     const int index = c.index;
     const int generation = c.generation;
-    c.socket->emit("join_room", {{"roomId", rooms_[static_cast<std::size_t>(c.room)].id}}, [this, index, generation](Result<nlohmann::json> args) {
+    nlohmann::json payload = {{"roomId", rooms_[static_cast<std::size_t>(c.room)].id}};
+    if (c.ever_joined) payload["resume"] = true;  // back after a reconnect or a rejoin: catch up
+    c.socket->emit("join_room", std::move(payload), [this, index, generation](Result<nlohmann::json> args) {
       SimClient& joined = clients_[static_cast<std::size_t>(index)];
       if (joined.generation != generation) return;
-      if (auto ack = client::ack_result(args); !ack) {
+      auto ack = client::ack_result(args);
+      if (!ack) {
         ++report_.errors[args ? std::string(code_name(ack.error().code)) + " (join)" : "JOIN_TIMEOUT"];
+        // Not served now (no answer, or UNAVAILABLE): asked again while this socket lasts; a
+        // lost connection joins again by itself once it is back.
+        if (!args || ack.error().code == Errc::unavailable) retry_join(joined, generation);
         return;
       }
       if (joined.joined) return;
       joined.joined = true;
+      joined.away_on_purpose = false;
       ++joined_;
       if (!joined.ever_joined) {
         joined.ever_joined = true;
+        joined.complete_until = micros_since(origin_);
         report_.connect_time.record(micros_since(joined.connect_started));
         schedule_churn(joined);
+      } else {
+        catch_up(joined, *ack);
+        std::vector<UnackedSend> unacked;
+        unacked.swap(joined.unacked);
+        for (auto& send : unacked) emit_send(joined, std::move(send));
       }
       schedule_send(joined);
     });
   }
 
-  // The client is out of its room for a while: what it misses is not a loss.
+  void retry_join(SimClient& c, int generation) {
+    after(std::chrono::milliseconds(500), [this, index = c.index, generation] {
+      SimClient& again = clients_[static_cast<std::size_t>(index)];
+      if (again.generation == generation && !again.joined) join(again);
+    });
+  }
+
+  // Runs `task` on the loop after `delay`, unless the run is released first.
+  void after(std::chrono::milliseconds delay, std::function<void()> task) {
+    auto timer = std::make_shared<Timer>(loop_.io_context());
+    timer->expires_after(delay);
+    one_off_timers_.insert(timer);
+    timer->async_wait([this, timer, task = std::move(task)](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled by release(): the run may be gone
+      one_off_timers_.erase(timer);
+      task();
+    });
+  }
+
+  // After a rejoin: what the room got meanwhile, from history, up to the newest message the
+  // join's answer named; a receipt like any other, once per message.
+  void catch_up(SimClient& c, const nlohmann::json& join_answer) {
+    std::optional<std::string> newest;
+    if (join_answer.contains("newestMessageId") && join_answer["newestMessageId"].is_string()) {
+      newest = join_answer["newestMessageId"].get<std::string>();
+      if (strict_.received(c.index, *newest)) newest.reset();
+    }
+    // Sent before this moment less the overlap: received already, or in the pages read.
+    const std::int64_t since = wall_origin_ + c.complete_until;
+    ++catch_ups_;
+    rest_.submit([this, index = c.index, server = options_.server, token = c.token,
+                  room_id = rooms_[static_cast<std::size_t>(c.room)].id, since, newest] {
+      client::RestClient rest(server, token);
+      auto found = client::catch_up(
+          [&](const std::optional<std::string>& cursor) { return rest.history(room_id, 100, cursor); }, since, newest);
+      loop_.post([this, index, found = std::move(found)] {
+        --catch_ups_;
+        if (!found) {
+          ++report_.errors["CATCH_UP (" + found.error().message + ")"];
+          return;
+        }
+        if (!found->reached_newest) ++report_.errors["CATCH_UP (newest message not in history in time)"];
+        for (const auto& m : found->messages) on_message(index, m, true);
+      });
+    });
+  }
+
+  // The client is out of its room for a while. What it misses it must catch up on once back,
+  // unless it left on purpose; the forgiving count forgives it everything from now on.
   void mark_away(SimClient& c) {
     if (c.joined) --joined_;
     c.joined = false;
@@ -246,8 +328,9 @@ class Run {
     ++c.generation;  // the closed socket's late callbacks are ignored
     c.timer->expires_after(std::chrono::milliseconds(std::uniform_int_distribution<int>(100, 1000)(random_)));
     const int index = c.index;
+    // Also once sending is over: the client is owed what it missed until the run ends.
     c.timer->async_wait([this, index](const boost::system::error_code& ec) {
-      if (!ec && Clock::now() < send_until_) connect(clients_[static_cast<std::size_t>(index)]);
+      if (!ec) connect(clients_[static_cast<std::size_t>(index)]);
     });
   }
 
@@ -255,12 +338,13 @@ class Run {
   void rejoin(SimClient& c) {
     if (!c.joined) return;
     mark_away(c);
+    c.away_on_purpose = true;
     ++report_.errors["REJOINS (churn)"];
     const int index = c.index;
     const int generation = c.generation;
     c.socket->emit("leave_room", {{"roomId", rooms_[static_cast<std::size_t>(c.room)].id}}, [this, index, generation](Result<nlohmann::json>) {
       SimClient& back = clients_[static_cast<std::size_t>(index)];
-      if (back.generation == generation && Clock::now() < send_until_) join(back);
+      if (back.generation == generation) join(back);
     });
   }
 
@@ -299,66 +383,115 @@ class Run {
     c.last_rest = use_rest;
     ++c.in_flight;
     const std::uint64_t seq = ++c.seq;
-    const std::int64_t sent_at = micros_since(origin_);
-    std::string content = "sim:" + std::to_string(c.index) + ":" + std::to_string(seq) + ":" + std::to_string(sent_at) + ":";
-    if (static_cast<int>(content.size()) < scenario().message_bytes) content.append(static_cast<std::size_t>(scenario().message_bytes) - content.size(), 'x');
-    std::vector<int> recipients;
+    UnackedSend send;
+    send.id = new_uuid();  // the client's, so that a resend is known for what it is
+    send.sent_at = micros_since(origin_);
+    send.content = "sim:" + std::to_string(c.index) + ":" + std::to_string(seq) + ":" + std::to_string(send.sent_at) + ":";
+    if (static_cast<int>(send.content.size()) < scenario().message_bytes) {
+      send.content.append(static_cast<std::size_t>(scenario().message_bytes) - send.content.size(), 'x');
+    }
     for (int member : room.members) {
-      if (member != c.index && clients_[static_cast<std::size_t>(member)].joined) recipients.push_back(member);
+      if (member == c.index) continue;
+      const SimClient& other = clients_[static_cast<std::size_t>(member)];
+      if (other.ever_joined && !other.away_on_purpose) send.owed.push_back(member);
+      if (other.joined) send.forgiving.push_back(member);
     }
     ++report_.sent;
     ++pending_acks_;
-    const int index = c.index;
     if (use_rest) {
-      send_by_rest(c, room, std::move(content), sent_at, std::move(recipients));
-      return schedule_send(c);
+      send_by_rest(c, std::move(send));
+    } else {
+      emit_send(c, std::move(send));
     }
-    c.socket->emit(
-        "send_message", {{"roomId", room.id}, {"content", std::move(content)}, {"type", "TEXT"}},
-        [this, index, sent_at, recipients = std::move(recipients)](Result<nlohmann::json> args) mutable {
-          --pending_acks_;
-          --clients_[static_cast<std::size_t>(index)].in_flight;
-          auto ack = client::ack_result(args);
-          if (!ack) {
-            ++report_.errors[args ? std::string(code_name(ack.error().code)) : "ACK_TIMEOUT"];
-            return;
-          }
-          ++report_.acked;
-          report_.ack_latency.record(micros_since(origin_) - sent_at);
-          const std::string id = (*ack)["message"].value("id", "");
-          acked_ids_[clients_[static_cast<std::size_t>(index)].room].push_back(id);
-          verifier_.acked(id, index, std::move(recipients));
-        },
-        std::chrono::seconds(10));
     schedule_send(c);
   }
 
-  void send_by_rest(SimClient& c, const SimRoom& room, std::string content, std::int64_t sent_at, std::vector<int> recipients) {
+  void emit_send(SimClient& c, UnackedSend send) {
     const int index = c.index;
-    rest_.submit([this, server = options_.server, token = c.token, room_id = room.id, content = std::move(content), index,
-                  sent_at, recipients = std::move(recipients)]() mutable {
+    const int generation = c.generation;
+    nlohmann::json payload = {{"id", send.id}, {"roomId", rooms_[static_cast<std::size_t>(c.room)].id},
+                              {"content", send.content}, {"type", "TEXT"}};
+    c.socket->emit(
+        "send_message", std::move(payload),
+        [this, index, generation, send = std::move(send)](Result<nlohmann::json> args) mutable {
+          SimClient& sender = clients_[static_cast<std::size_t>(index)];
+          auto ack = client::ack_result(args);
+          // No answer (the connection dropped, or none in time), or the server cannot take it
+          // now: sent again with the same id, so it is stored and delivered once either way.
+          if (!ack && (!args || ack.error().code == Errc::unavailable)) {
+            ++report_.errors[args ? "UNAVAILABLE (resent)" : "NO ACK (resent)"];
+            return resend(sender, generation, std::move(send), args ? retry_after(*args) : std::chrono::milliseconds(0));
+          }
+          --pending_acks_;
+          --sender.in_flight;
+          if (!ack) {
+            ++report_.errors[std::string(code_name(ack.error().code))];
+            return;
+          }
+          on_acked(index, send, (*ack)["message"].value("id", ""));
+        },
+        std::chrono::seconds(10));
+  }
+
+  // The server's retry hint in a refusal's ack, if it gave one.
+  static std::chrono::milliseconds retry_after(const nlohmann::json& args) {
+    const nlohmann::json& ack = args.is_array() && !args.empty() ? args[0] : args;
+    if (ack.contains("error") && ack["error"].is_object() && ack["error"].contains("retryAfterMs") &&
+        ack["error"]["retryAfterMs"].is_number()) {
+      return std::chrono::milliseconds(ack["error"]["retryAfterMs"].get<std::int64_t>());
+    }
+    return std::chrono::milliseconds(200);
+  }
+
+  void resend(SimClient& c, int generation, UnackedSend send, std::chrono::milliseconds delay) {
+    ++report_.resent;
+    if (c.generation != generation || !c.joined) {
+      c.unacked.push_back(std::move(send));  // sent once the client is back in its room
+      return;
+    }
+    // std::function needs a copyable task: the send rides in a shared_ptr.
+    auto waiting = std::make_shared<UnackedSend>(std::move(send));
+    after(delay, [this, index = c.index, generation, waiting] {
+      SimClient& again = clients_[static_cast<std::size_t>(index)];
+      if (again.generation == generation && again.joined) return emit_send(again, std::move(*waiting));
+      again.unacked.push_back(std::move(*waiting));
+    });
+  }
+
+  void on_acked(int index, const UnackedSend& send, const std::string& id) {
+    ++report_.acked;
+    report_.ack_latency.record(micros_since(origin_) - send.sent_at);
+    acked_ids_[clients_[static_cast<std::size_t>(index)].room].push_back(id);
+    strict_.acked(id, index, send.owed);
+    forgiving_.acked(id, index, send.forgiving);
+  }
+
+  void send_by_rest(SimClient& c, UnackedSend send) {
+    const int index = c.index;
+    rest_.submit([this, server = options_.server, token = c.token, room_id = rooms_[static_cast<std::size_t>(c.room)].id,
+                  index, send = std::move(send)]() mutable {
       client::RestClient rest(server, token);
-      auto stored = rest.send_message(room_id, new_uuid(), content, "TEXT");
-      loop_.post([this, stored = std::move(stored), index, sent_at, recipients = std::move(recipients)]() mutable {
+      auto stored = rest.send_message(room_id, send.id, send.content, "TEXT");
+      loop_.post([this, stored = std::move(stored), index, send = std::move(send)]() mutable {
         --pending_acks_;
         --clients_[static_cast<std::size_t>(index)].in_flight;
         if (!stored) {
           ++report_.errors[std::string(code_name(stored.error().code)) + " (REST)"];
           return;
         }
-        ++report_.acked;
         ++report_.rest_sends;
-        report_.ack_latency.record(micros_since(origin_) - sent_at);
-        const std::string id = stored->value("id", "");
-        acked_ids_[clients_[static_cast<std::size_t>(index)].room].push_back(id);
-        verifier_.acked(id, index, std::move(recipients));
+        on_acked(index, send, stored->value("id", ""));
       });
     });
   }
 
-  void on_message(int index, const nlohmann::json& message) {
+  // A message reached client `index`: live, or from history when it caught up after a rejoin
+  // (then only if it was not there already).
+  void on_message(int index, const nlohmann::json& message, bool from_history) {
     const std::string content = message.value("content", "");
     if (content.rfind("sim:", 0) != 0) return;  // not ours (SYSTEM messages)
+    const std::string id = message.value("id", "");
+    if (from_history && strict_.received(index, id)) return;
     // sim:<sender>:<seq>:<sent at µs>:
     std::size_t a = 4;
     std::size_t b = content.find(':', a);
@@ -368,9 +501,16 @@ class Run {
     const int sender = std::stoi(content.substr(a, b - a));
     const std::uint64_t seq = std::stoull(content.substr(b + 1, c - b - 1));
     const std::int64_t sent_at = std::stoll(content.substr(c + 1, d - c - 1));
-    report_.delivery_latency.record(micros_since(origin_) - sent_at);
+    SimClient& recipient = clients_[static_cast<std::size_t>(index)];
+    if (from_history) {
+      ++report_.caught_up;
+    } else {
+      report_.delivery_latency.record(micros_since(origin_) - sent_at);
+      recipient.complete_until = std::max(recipient.complete_until, sent_at);
+    }
     ++receipts_;
-    verifier_.delivered(index, message.value("id", ""), sender, seq);
+    strict_.delivered(index, id, sender, seq, from_history);
+    forgiving_.delivered(index, id, sender, seq, from_history);
   }
 
   // Sending is over: wait for the last acks and deliveries, then close: 10 s, and longer (up to
@@ -383,7 +523,8 @@ class Run {
       arrivals_seen_ = receipts_ + report_.acked;
       report_.send_seconds = first_send_ == Clock::time_point{} ? 0 : std::chrono::duration<double>(now - first_send_).count();
     }
-    const bool settled = pending_acks_ == 0 && verifier_.owed_received() >= verifier_.expected_count();
+    const bool settled =
+        pending_acks_ == 0 && catch_ups_ == 0 && strict_.owed_received() >= strict_.expected_count();
     if (receipts_ + report_.acked != arrivals_seen_) {
       arrivals_seen_ = receipts_ + report_.acked;
       last_arrival_ = now;
@@ -396,7 +537,7 @@ class Run {
       });
       return;
     }
-    for (int i : verifier_unstable_) verifier_.unstable(i);
+    for (int i : verifier_unstable_) forgiving_.unstable(i);
     report_.connected = joined_;
     report_.target = static_cast<int>(owned_.size());
     for (int i : owned_) {
@@ -405,7 +546,9 @@ class Run {
       if (c.churn_timer) c.churn_timer->cancel();
       if (c.socket) c.socket->close();
     }
-    report_.deliveries = verifier_.finish();
+    report_.deliveries = strict_.finish();
+    report_.forgiving = forgiving_.finish();
+    for (int i : owned_) report_.never_acked += clients_[static_cast<std::size_t>(i)].unacked.size();
     report_.failed = static_cast<int>(std::count_if(owned_.begin(), owned_.end(), [this](int i) {
       return !clients_[static_cast<std::size_t>(i)].ever_joined;
     }));
@@ -419,6 +562,8 @@ class Run {
  public:
   // On the loop's thread, once the run is over: the timers and sockets of its clients go.
   void release() {
+    for (const auto& timer : one_off_timers_) timer->cancel();
+    one_off_timers_.clear();
     for (int i : owned_) {
       SimClient& c = clients_[static_cast<std::size_t>(i)];
       c.timer.reset();
@@ -454,8 +599,15 @@ class Run {
   int joined_ = 0;
   int storms_done_ = 0;
   std::int64_t pending_acks_ = 0;
-  DeliveryVerifier verifier_;
+  // Strict: every acknowledged message is owed to every member for the whole run, reconnects
+  // included (a client is owed nothing while it has left its room on purpose). Forgiving: owed
+  // only to those joined at the time, and nothing to a client after it first lost its room.
+  DeliveryVerifier strict_;
+  DeliveryVerifier forgiving_;
   std::set<int> verifier_unstable_;
+  int catch_ups_ = 0;  // history reads under way
+  std::set<std::shared_ptr<Timer>> one_off_timers_;
+  std::int64_t wall_origin_ = 0;  // origin_ as µs since the epoch
 };
 
 // Creates the rooms through the API, a few at a time.

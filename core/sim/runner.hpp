@@ -39,7 +39,13 @@ struct Report {
   std::uint64_t acked = 0;
   std::uint64_t rest_sends = 0;  // of the acked, those sent through REST
   std::map<std::string, std::uint64_t> errors;  // refusals and failures by code
+  // Every acknowledged message owed to every member for the whole run, reconnects included.
   DeliveryVerifier::Counts deliveries;
+  // The older count: owed only to members connected at the time, nothing after a reconnect.
+  DeliveryVerifier::Counts forgiving;
+  std::uint64_t caught_up = 0;    // receipts from history after a rejoin
+  std::uint64_t resent = 0;       // sends sent again with their id (no ack, or UNAVAILABLE)
+  std::uint64_t never_acked = 0;  // sends still unacknowledged when the run ended
   std::uint64_t missing_in_history = 0;
   std::uint64_t duplicated_in_history = 0;
   Histogram ack_latency;       // µs, send → ack

@@ -17,18 +17,25 @@ void DeliveryVerifier::acked(const std::string& id, Client sender, std::vector<C
   owed_[id] = std::move(recipients);
 }
 
-void DeliveryVerifier::delivered(Client recipient, const std::string& id, Client sender, std::uint64_t seq) {
+void DeliveryVerifier::delivered(Client recipient, const std::string& id, Client sender, std::uint64_t seq,
+                                 bool from_history) {
   ++receipts_;
   if (++received_[id][recipient] == 1) {
     auto owed = owed_.find(id);
     if (owed != owed_.end() && std::binary_search(owed->second.begin(), owed->second.end(), recipient)) ++owed_received_;
   }
+  if (from_history) return;
   auto& last = last_seq_[{recipient, sender}];
   if (seq < last) {
     ++out_of_order_;
   } else {
     last = seq;
   }
+}
+
+bool DeliveryVerifier::received(Client recipient, const std::string& id) const {
+  auto it = received_.find(id);
+  return it != received_.end() && it->second.count(recipient) != 0;
 }
 
 DeliveryVerifier::Counts DeliveryVerifier::finish() const {

@@ -20,8 +20,11 @@ class DeliveryVerifier {
   // The server acknowledged message `id`, the `seq`-th of `sender`; `recipients` were in its
   // room (joined, connected) when it was sent.
   void acked(const std::string& id, Client sender, std::vector<Client> recipients);
-  // `recipient` received message `id`, the `seq`-th of `sender`.
-  void delivered(Client recipient, const std::string& id, Client sender, std::uint64_t seq);
+  // `recipient` received message `id`, the `seq`-th of `sender`: live, or `from_history` when it
+  // filled a gap after a reconnect (such a receipt comes late by nature, and says nothing of
+  // the order of live deliveries).
+  void delivered(Client recipient, const std::string& id, Client sender, std::uint64_t seq, bool from_history = false);
+  bool received(Client recipient, const std::string& id) const;
   // `client` lost its connection or left: messages it missed from now on are not losses.
   void unstable(Client client) { unstable_.insert(client); }
 

@@ -202,8 +202,10 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   if (!chat.memberships.take(std::chrono::steady_clock::now())) {
     return refuse_rate_limited(socket, ack, "too many joins and leaves", chat.memberships.retry_after());
   }
+  // A client back from a reconnect asks how far its gap reaches (answer_join).
+  const bool resume = payload.contains("resume") && payload["resume"].is_boolean() && payload["resume"].get<bool>();
   if (std::find(chat.rooms.begin(), chat.rooms.end(), *room_id) != chat.rooms.end()) {
-    return succeed(socket, ack, {{"success", true}});
+    return answer_join(socket, *room_subscriptions_.at(*room_id), ack, resume);
   }
   // Joins waiting for the service count too: a socket cannot have more requests in flight
   // than it may have rooms.
@@ -215,7 +217,7 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   // Only membership is taken from the cache: a user just added may not be in it yet (the
   // change comes asynchronously), so a miss asks the service.
   if (known != room_subscriptions_.end() && known->second->membership.admits(chat.user.user_id)) {
-    return admit(socket, *known->second, ack);
+    return admit(socket, *known->second, ack, resume);
   }
   // Not cached here: the service decides, and its answer fills the cache. The room's
   // subscription is taken first, on the connection that then asks: NATS handles one
@@ -226,12 +228,12 @@ void ChatGateway::join_room(SioSocket& socket, const nlohmann::json& payload, Ac
   }
   Room& room = open_room(*room_id);
   chat.joining.push_back(*room_id);
-  ask_service(socket, room, ack);
+  ask_service(socket, room, ack, resume);
 }
 
-void ChatGateway::ask_service(SioSocket& socket, Room& room, Ack ack) {
+void ChatGateway::ask_service(SioSocket& socket, Room& room, Ack ack, bool resume) {
   const std::int64_t user_id = state(socket).user.user_id;
-  if (!room.membership.enqueue({socket.id(), ack, user_id})) return;  // waits for the answer on its way
+  if (!room.membership.enqueue({socket.id(), ack, user_id, resume})) return;  // waits for the answer on its way
   nlohmann::json request = {{"roomId", room.id}, {"userId", user_id}};
   requester_.request("chat.rooms.get", request.dump(), options_.service_timeout,
                      [this, room_id = room.id, version = room.membership.version()](Result<std::string> reply) {
@@ -258,18 +260,18 @@ void ChatGateway::finish_join(Room& room, const RoomMembership::Verdict& verdict
     return refuse(*socket, ack, Error{Errc::conflict, "left room " + room.id + " before the join completed"});
   }
   using Outcome = RoomMembership::Outcome;
-  if (verdict.outcome == Outcome::ask_again) return ask_service(*socket, room, ack);
+  if (verdict.outcome == Outcome::ask_again) return ask_service(*socket, room, ack, verdict.join.resume);
   chat.joining.erase(pending);
   if (verdict.outcome == Outcome::failed) return refuse(*socket, ack, described.error());
   if (verdict.outcome == Outcome::not_found) return refuse(*socket, ack, Error{Errc::not_found, "room not found"});
   if (std::find(chat.rooms.begin(), chat.rooms.end(), room.id) != chat.rooms.end()) {
-    return succeed(*socket, ack, {{"success", true}});  // a second join raced the first
+    return answer_join(*socket, room, ack, verdict.join.resume);  // a second join raced the first
   }
   if (chat.rooms.size() >= options_.max_rooms_per_socket) {
     return refuse(*socket, ack, Error{Errc::forbidden, "a socket may be in at most " +
                                                            std::to_string(options_.max_rooms_per_socket) + " rooms"});
   }
-  admit(*socket, room, ack);
+  admit(*socket, room, ack, verdict.join.resume);
 }
 
 void ChatGateway::close_room(const std::string& room_id) {
@@ -289,7 +291,7 @@ ChatGateway::Room& ChatGateway::open_room(const std::string& room_id) {
   return opened;
 }
 
-void ChatGateway::admit(SioSocket& socket, Room& room, Ack ack) {
+void ChatGateway::admit(SioSocket& socket, Room& room, Ack ack, bool resume) {
   ChatSocket& chat = state(socket);
   room.sockets.push_back(&socket);
   chat.rooms.push_back(room.id);
@@ -297,7 +299,32 @@ void ChatGateway::admit(SioSocket& socket, Room& room, Ack ack) {
   if (auto published = nats_.publish(chat::joined_subject(room.id), joined.dump(), origin(socket)); !published) {
     obs::logger("gateway")->warn("user_joined not published room={} err={}", room.id, published.error().message);
   }
-  succeed(socket, ack, {{"success", true}});
+  answer_join(socket, room, ack, resume);
+}
+
+void ChatGateway::answer_join(SioSocket& socket, const Room& room, Ack ack, bool resume) {
+  if (!resume) return succeed(socket, ack, {{"success", true}});
+  // Read once the socket is in the room: whatever is newer than the answer reaches it live, so
+  // history up to this id and the live stream together leave no gap, also while history still
+  // lags the stream (the persister's lag).
+  const bus::StreamMessageRequest read =
+      bus::newest_message_request(bus::kMessagesStream, chat::message_subject(room.membership.type(), room.id));
+  requester_.request(read.subject, read.payload, options_.service_timeout,
+                     [this, socket_id = socket.id(), ack](Result<std::string> reply) {
+                       web_->post([this, socket_id, ack, reply = std::move(reply)] {
+                         SioSocket* joined = find_socket(socket_id);
+                         if (joined == nullptr) return;
+                         nlohmann::json answer = {{"success", true}};
+                         // Unread (the stream did not answer): the client fills from history alone.
+                         if (reply && reply->empty()) answer["newestMessageId"] = nullptr;
+                         if (reply && !reply->empty()) {
+                           if (auto newest = chat::message_from_json(proto::parse_bounded_json(*reply))) {
+                             answer["newestMessageId"] = newest->id;
+                           }
+                         }
+                         succeed(*joined, ack, std::move(answer));
+                       });
+                     });
 }
 
 void ChatGateway::leave_room(SioSocket& socket, const nlohmann::json& payload, Ack ack) {

@@ -121,11 +121,14 @@ class ChatGateway : public Namespace {
 
   // Asks the service about the room for a socket's join, unless a request for it is on its way
   // already: the socket then waits for that answer.
-  void ask_service(SioSocket& socket, Room& room, Ack ack);
+  void ask_service(SioSocket& socket, Room& room, Ack ack, bool resume);
   // The service's answer about a room: every join that waited for it ends or asks again.
   void on_room_answer(const std::string& room_id, std::uint64_t version, const Result<std::string>& reply);
   void finish_join(Room& room, const RoomMembership::Verdict& verdict, const Result<void>& described);
-  void admit(SioSocket& socket, Room& room, Ack ack);
+  void admit(SioSocket& socket, Room& room, Ack ack, bool resume);
+  // A join's success; with `resume`, it names the newest message of the room in its stream
+  // (`newestMessageId`, null when there is none), read after the socket entered the room.
+  void answer_join(SioSocket& socket, const Room& room, Ack ack, bool resume);
   void leave(SioSocket& socket, const std::string& room_id, bool announce);
   Room& open_room(const std::string& room_id);
   void close_room(const std::string& room_id);

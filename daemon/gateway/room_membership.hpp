@@ -26,6 +26,7 @@ class RoomMembership {
     std::string socket_id;
     std::optional<std::uint64_t> ack;
     std::int64_t user_id = 0;
+    bool resume = false;  // the client asked for the room's newest message id (ChatGateway)
   };
   enum class Outcome {
     admit,      // the answer names the user

@@ -256,6 +256,35 @@ test('delivers a message to the other members and acknowledges it to the sender'
   assert.equal((await b.waitForMessage(room.id, withId.content)).id, id);
 });
 
+test('a join with resume names the newest message of the room in its stream, also before history has it', TEST_TIMEOUT, async (t) => {
+  const s = new Session(t);
+  const alice = s.user('alice');
+  const bob = s.user('bob');
+  for (const type of ['GROUP', 'DIRECT']) {
+    const room = await restOk(alice, 'POST', '/rooms', { type, name: `resume ${type}`, participant_ids: [bob.id] }, 201);
+    const a = await s.connect(alice, { label: `alice ${type}` });
+    // Nothing sent yet: the room's SYSTEM message of its creation, if the room has one.
+    const before = await a.request('join_room', { roomId: room.id, resume: true });
+    assert.equal(before?.success, true, JSON.stringify(before));
+    assert.ok(before.newestMessageId === null || UUID.test(before.newestMessageId), JSON.stringify(before));
+    const sent = [];
+    for (let i = 0; i < 3; i++) sent.push(await a.mustSend(room.id, tag(`resume ${type} ${i}`)));
+    const b = await s.connect(bob, { label: `bob ${type}` });
+    // Answered from the stream, so it holds the last acknowledged message whether or not the
+    // persister has stored it yet.
+    assert.deepEqual(await b.request('join_room', { roomId: room.id, resume: true }), {
+      success: true,
+      newestMessageId: sent.at(-1).id,
+    });
+    // Asked again while in the room: the same answer.
+    assert.deepEqual(await b.request('join_room', { roomId: room.id, resume: true }), {
+      success: true,
+      newestMessageId: sent.at(-1).id,
+    });
+    await b.mustJoin(room.id);
+  }
+});
+
 test('does not send new_message back to its sender', TEST_TIMEOUT, async (t) => {
   const s = new Session(t);
   const alice = s.user('alice');

@@ -96,5 +96,20 @@ TEST(DeliveryVerifier, DeliveryBeforeAckAndUnstableRecipients) {
   EXPECT_EQ(c.unexpected, 1u);
 }
 
+TEST(DeliveryVerifier, ACatchUpFromHistoryFillsTheGapWithoutCountingAsReordered) {
+  auto v = three_messages();
+  for (const char* id : {"m1", "m2", "m3"}) v.delivered(2, id, 0, id[1] - '0');
+  // Recipient 1 lost its connection after m1, got m3 live after rejoining, then m2 from history.
+  v.delivered(1, "m1", 0, 1);
+  v.delivered(1, "m3", 0, 3);
+  EXPECT_FALSE(v.received(1, "m2"));
+  v.delivered(1, "m2", 0, 2, /*from_history=*/true);
+  EXPECT_TRUE(v.received(1, "m2"));
+  auto c = v.finish();
+  EXPECT_EQ(c.lost, 0u);
+  EXPECT_EQ(c.out_of_order, 0u);
+  EXPECT_EQ(v.owed_received(), v.expected_count());
+}
+
 }  // namespace
 }  // namespace parkchat::sim
