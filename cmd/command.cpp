@@ -37,6 +37,15 @@ std::optional<client::ServerUrl> server_url(const char* command, const config::S
   return std::nullopt;
 }
 
+std::optional<std::vector<client::ServerUrl>> server_urls(const char* command, const config::Settings& settings,
+                                                          int& exit_code) {
+  auto servers = client::parse_server_urls(settings.value_or(config::Key::url, "http://127.0.0.1:3003"));
+  if (servers) return *servers;
+  std::cerr << "parkchat " << command << ": " << servers.error().message << "\n";
+  exit_code = 2;
+  return std::nullopt;
+}
+
 void add_identity_options(CLI::App& sub, Identity& identity) {
   sub.add_option("--as", identity.as, "act as USER[:NAME], with a token minted from the configured secret");
   sub.add_option("--token", identity.token, "act with this token");

@@ -47,6 +47,10 @@ int report_failure(const char* command, const std::string& message);
 
 // The server the client commands talk to (--url). Malformed: says so and sets `exit_code` to 2.
 std::optional<client::ServerUrl> server_url(const char* command, const config::Settings& settings, int& exit_code);
+// --url A,B,…: the gateways of one deployment, for the commands that spread over them and fail
+// over from one to the next (send, tail, simulate).
+std::optional<std::vector<client::ServerUrl>> server_urls(const char* command, const config::Settings& settings,
+                                                          int& exit_code);
 
 // --as USER[:NAME] and --token T, for the commands that act as a user.
 struct Identity {

@@ -62,8 +62,8 @@ Run add_send(CLI::App& sub) {
   return [o] {
     if (int code = prepare(o->settings); code != 0) return code;
     int exit_code = 0;
-    auto server = server_url("send", o->settings, exit_code);
-    if (!server) return exit_code;
+    auto servers = server_urls("send", o->settings, exit_code);
+    if (!servers) return exit_code;
     auto token = identity_token("send", o->settings, o->identity, exit_code);
     if (!token) return exit_code;
     if (o->id && (!is_uuid(*o->id) || o->message == "-")) {
@@ -87,7 +87,12 @@ Run add_send(CLI::App& sub) {
                         client::resend_path(std::chrono::steady_clock::duration::max()) == client::ResendPath::rest;
     if (o->via != "rest" && !resend) {
       loop = client::ClientLoop::start();
-      auto opened = client::ChatSession::open(*loop, *server, *token, o->room, kTimeout);
+      // The first gateway that lets the client in; a refusal (not UNAVAILABLE) is final.
+      auto opened = client::ChatSession::open(*loop, servers->front(), *token, o->room, kTimeout);
+      for (std::size_t i = 1; i < servers->size() && !opened && opened.error().code == Errc::unavailable; ++i) {
+        std::cerr << "parkchat send: " << opened.error().message << "; trying " << (*servers)[i].text() << "\n";
+        opened = client::ChatSession::open(*loop, (*servers)[i], *token, o->room, kTimeout);
+      }
       if (opened) {
         session = std::move(*opened);
       } else if (o->via == "ws" || opened.error().code != Errc::unavailable) {
@@ -96,7 +101,7 @@ Run add_send(CLI::App& sub) {
         std::cerr << "parkchat send: gateway unavailable (" << opened.error().message << "); sending through REST\n";
       }
     }
-    client::RestClient rest(*server, *token);
+    client::RestClient rest(*servers, *token);
     for (const auto& content : messages) {
       const std::string id = o->id ? canonical_uuid(*o->id) : new_uuid();
       if (session) {

@@ -62,8 +62,8 @@ Run add_simulate(CLI::App& sub) {
   return [o] {
     if (int code = prepare(o->settings); code != 0) return code;
     int exit_code = 0;
-    auto server = server_url("simulate", o->settings, exit_code);
-    if (!server) return exit_code;
+    auto servers = server_urls("simulate", o->settings, exit_code);
+    if (!servers) return exit_code;
     const std::string path = scenario_path(o->scenario);
     std::ifstream file(path);
     if (!file) return report_failure("simulate", "cannot read scenario " + path);
@@ -95,7 +95,7 @@ Run add_simulate(CLI::App& sub) {
 
     sim::RunOptions run;
     run.scenario = *scenario;
-    run.server = *server;
+    run.servers = *servers;
     run.jwt_secret = *secret;
     run.threads = o->threads;
     const bool terminal = ::isatty(STDERR_FILENO) != 0;
@@ -105,7 +105,9 @@ Run add_simulate(CLI::App& sub) {
                     p.connected, p.target, p.sent_per_second, p.delivered_per_second, static_cast<double>(p.delivery_p99_us) / 1000.0);
       std::cerr << (terminal ? "\r\033[K" : "") << line << (terminal ? "" : "\n") << std::flush;
     };
-    std::cerr << "parkchat simulate: " << scenario->name << " against " << server->text() << ": " << scenario->clients
+    std::string against;
+    for (const auto& server : *servers) against += (against.empty() ? "" : ", ") + server.text();
+    std::cerr << "parkchat simulate: " << scenario->name << " against " << against << ": " << scenario->clients
               << " clients in rooms of " << scenario->room_size << "\n";
     auto report = sim::run_simulation(run);
     if (terminal) std::cerr << "\r\033[K";

@@ -115,15 +115,15 @@ Run add_tail(CLI::App& sub) {
   return [o] {
     if (int code = prepare(o->settings); code != 0) return code;
     int exit_code = 0;
-    auto server = server_url("tail", o->settings, exit_code);
-    if (!server) return exit_code;
+    auto servers = server_urls("tail", o->settings, exit_code);
+    if (!servers) return exit_code;
     auto token = identity_token("tail", o->settings, o->identity, exit_code);
     if (!token) return exit_code;
     Printer printer(o->json, ::isatty(STDOUT_FILENO) != 0);
     auto loop = client::ClientLoop::start();
     client::FollowOptions follow;
     follow.backlog = o->lines;
-    client::RoomFollower follower(*loop, *server, *token, o->room, follow);
+    client::RoomFollower follower(*loop, *servers, *token, o->room, follow);
     if (!o->follow) {
       auto messages = follower.backlog();
       if (!messages) return report_failure("tail", std::string(code_name(messages.error().code)) + ": " + messages.error().message);

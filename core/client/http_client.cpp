@@ -33,6 +33,26 @@ Result<ServerUrl> parse_server_url(const std::string& url) {
   return out;
 }
 
+Result<std::vector<ServerUrl>> parse_server_urls(const std::string& urls) {
+  std::vector<ServerUrl> out;
+  std::size_t start = 0;
+  while (start <= urls.size()) {
+    const std::size_t comma = urls.find(',', start);
+    std::string one = urls.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!one.empty() && one.front() == ' ') one.erase(one.begin());
+    while (!one.empty() && one.back() == ' ') one.pop_back();
+    if (!one.empty()) {
+      auto url = parse_server_url(one);
+      if (!url) return tl::unexpected(url.error());
+      out.push_back(*url);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (out.empty()) return fail(Errc::validation, "no server URL in '" + urls + "'");
+  return out;
+}
+
 Result<HttpReply> http_call(const ServerUrl& server, const std::string& method, const std::string& target,
                             const std::string& body, const HeaderList& headers, std::chrono::milliseconds timeout) {
   const std::string where = server.text() + target;

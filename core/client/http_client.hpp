@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <vector>
+
 #include "core/base/error.hpp"
 
 namespace parkchat::client {
@@ -21,6 +23,8 @@ struct ServerUrl {
 
 // Parses http://host[:port][/path]; VALIDATION otherwise (https is not served by parkchat).
 Result<ServerUrl> parse_server_url(const std::string& url);
+// Several gateways of one deployment, comma-separated (`--url A,B,…`); at least one.
+Result<std::vector<ServerUrl>> parse_server_urls(const std::string& urls);
 
 struct HttpReply {
   int status = 0;

@@ -20,11 +20,11 @@ Result<nlohmann::json> RestClient::call(const std::string& method, const std::st
   // A request refused for the caller's own rate is made again when the server says it may be:
   // every call here is safe to repeat (a send carries its id). Only short waits are taken.
   for (int attempt = 0;; ++attempt) {
-    auto reply = http_call(server_, method, "/api/user/chat" + target, body, headers);
+    auto reply = call_any(method, "/api/user/chat" + target, body, headers);
     if (!reply) return tl::unexpected(reply.error());
     envelope = nlohmann::json::parse(reply->body, nullptr, false);
     if (envelope.is_discarded()) {
-      return fail(Errc::unavailable, server_.text() + " answered " + std::to_string(reply->status) + " without JSON");
+      return fail(Errc::unavailable, server().text() + " answered " + std::to_string(reply->status) + " without JSON");
     }
     std::int64_t retry_ms = -1;
     if (reply->status == 429 && envelope.contains("error") && envelope["error"].is_object()) {
@@ -37,6 +37,17 @@ Result<nlohmann::json> RestClient::call(const std::string& method, const std::st
   auto data = proto::open_envelope(envelope);
   if (data && envelope.contains("duplicate") && data->is_object()) (*data)["duplicate"] = envelope["duplicate"];
   return data;
+}
+
+Result<HttpReply> RestClient::call_any(const std::string& method, const std::string& target, const std::string& body,
+                                       const HeaderList& headers) {
+  Result<HttpReply> reply = fail(Errc::unavailable, "no server");
+  for (std::size_t tried = 0; tried < servers_.size(); ++tried) {
+    reply = http_call(servers_[current_], method, target, body, headers);
+    if (reply) return reply;
+    current_ = (current_ + 1) % servers_.size();
+  }
+  return reply;
 }
 
 Result<nlohmann::json> RestClient::create_room(const std::string& type, const std::string& name,

@@ -17,7 +17,10 @@ namespace parkchat::client {
 
 class RestClient {
  public:
-  RestClient(ServerUrl server, std::string token) : server_(std::move(server)), token_(std::move(token)) {}
+  RestClient(ServerUrl server, std::string token) : servers_{std::move(server)}, token_(std::move(token)) {}
+  // Several gateways of one deployment: a call that cannot reach one (UNAVAILABLE) is made
+  // through the next, which then serves the calls after it.
+  RestClient(std::vector<ServerUrl> servers, std::string token) : servers_(std::move(servers)), token_(std::move(token)) {}
 
   // POST /rooms: {type, name, participant_ids, booking_id?}; the room.
   Result<nlohmann::json> create_room(const std::string& type, const std::string& name,
@@ -28,12 +31,15 @@ class RestClient {
   // GET /rooms/:id/messages?limit=N[&cursor=C]: {messages (newest first), hasMore, nextCursor}.
   Result<nlohmann::json> history(const std::string& room_id, int limit, const std::optional<std::string>& cursor = {});
 
-  const ServerUrl& server() const { return server_; }
+  const ServerUrl& server() const { return servers_[current_]; }
 
  private:
   Result<nlohmann::json> call(const std::string& method, const std::string& target, const std::string& body);
+  Result<HttpReply> call_any(const std::string& method, const std::string& target, const std::string& body,
+                             const HeaderList& headers);
 
-  ServerUrl server_;
+  std::vector<ServerUrl> servers_;
+  std::size_t current_ = 0;
   std::string token_;
 };
 

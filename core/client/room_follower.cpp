@@ -23,15 +23,16 @@ struct RoomFollower::RetryTimer {
   boost::asio::steady_timer timer;
 };
 
-RoomFollower::RoomFollower(ClientLoop& loop, ServerUrl server, std::string token, std::string room_id,
+RoomFollower::RoomFollower(ClientLoop& loop, std::vector<ServerUrl> servers, std::string token, std::string room_id,
                            FollowOptions options)
     : loop_(loop),
-      rest_(server, token),
+      rest_(servers, token),
       room_id_(std::move(room_id)),
       retry_(std::make_unique<RetryTimer>(loop.io_context())),
       options_(options) {
   SocketIoOptions socket_options;
-  socket_options.server = std::move(server);
+  socket_options.server = servers.front();
+  socket_options.other_servers.assign(servers.begin() + 1, servers.end());
   socket_options.auth = {{"token", token}};
   socket_options.reconnect = true;
   socket_options.reconnect_first = options_.reconnect_first;

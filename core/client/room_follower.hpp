@@ -44,7 +44,9 @@ struct FollowOptions {
 
 class RoomFollower {
  public:
-  RoomFollower(ClientLoop& loop, ServerUrl server, std::string token, std::string room_id, FollowOptions options);
+  // `servers`: the gateways of one deployment, tried in turn after a lost connection.
+  RoomFollower(ClientLoop& loop, std::vector<ServerUrl> servers, std::string token, std::string room_id,
+               FollowOptions options);
   ~RoomFollower();
 
   // The last `backlog` messages, oldest first (without following).

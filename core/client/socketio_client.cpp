@@ -93,8 +93,12 @@ class Client final : public SocketIoClient, public std::enable_shared_from_this<
     std::unique_ptr<Timer> timer;
   };
 
+  // The gateway of the current attempt: `server`, or one of the others after a reconnect.
+  const ServerUrl& server() const {
+    return turn_ == 0 ? options_.server : options_.other_servers[(turn_ - 1) % options_.other_servers.size()];
+  }
   std::string socket_url() const {
-    return "ws://" + options_.server.host + ":" + std::to_string(options_.server.port) + options_.server.base_path +
+    return "ws://" + server().host + ":" + std::to_string(server().port) + server().base_path +
            "/socket.io/?EIO=4&transport=websocket";
   }
   std::string nsp_prefix() const { return options_.nsp == "/" ? "" : options_.nsp + ","; }
@@ -103,7 +107,7 @@ class Client final : public SocketIoClient, public std::enable_shared_from_this<
     const std::uint64_t generation = ++generation_;
     std::error_code ec;
     Endpoint::connection_ptr con = endpoint_.get_connection(socket_url(), ec);
-    if (ec) return lost(generation, "cannot connect to " + options_.server.text() + ": " + ec.message());
+    if (ec) return lost(generation, "cannot connect to " + server().text() + ": " + ec.message());
     std::weak_ptr<Client> weak = shared_from_this();
     con->set_message_handler([weak, generation](websocketpp::connection_hdl, Endpoint::message_ptr msg) {
       if (auto self = weak.lock(); self && self->generation_ == generation) {
@@ -133,7 +137,7 @@ class Client final : public SocketIoClient, public std::enable_shared_from_this<
       };
     };
     con->set_close_handler(on_end("connection closed"));
-    con->set_fail_handler(on_end("cannot connect to " + options_.server.text()));
+    con->set_fail_handler(on_end("cannot connect to " + server().text()));
     connection_ = con;
     endpoint_.connect(con);
     arm_watchdog(generation, options_.connect_timeout, "no connection within the connect timeout");
@@ -219,7 +223,7 @@ class Client final : public SocketIoClient, public std::enable_shared_from_this<
 
   void emit_now(const std::string& event, nlohmann::json arg, Ack ack, std::chrono::milliseconds timeout) {
     if (!joined_) {
-      if (ack) ack(fail(Errc::unavailable, "not connected to " + options_.server.text()));
+      if (ack) ack(fail(Errc::unavailable, "not connected to " + server().text()));
       return;
     }
     std::string packet = "42" + nsp_prefix();
@@ -271,6 +275,8 @@ class Client final : public SocketIoClient, public std::enable_shared_from_this<
     if (!report || !was_connected) return;
     std::optional<std::chrono::milliseconds> retry_in;
     if (!closed_ && options_.reconnect) {
+      // The next gateway in turn: the one just lost may be gone for good.
+      if (!options_.other_servers.empty()) turn_ = (turn_ + 1) % (options_.other_servers.size() + 1);
       retry_in = backoff_;
       backoff_ = std::min(backoff_ * 2, options_.reconnect_max);
       retry_.expires_after(*retry_in);
@@ -289,6 +295,7 @@ class Client final : public SocketIoClient, public std::enable_shared_from_this<
   SocketIoHandlers handlers_;
   Endpoint::connection_ptr connection_;
   std::uint64_t generation_ = 0;
+  std::size_t turn_ = 0;  // which gateway: 0 for `server`, then the others in turn
   bool closed_ = false;
   bool joined_ = false;
   std::chrono::milliseconds backoff_;

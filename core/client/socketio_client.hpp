@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +44,9 @@ class ClientLoop {
 
 struct SocketIoOptions {
   ServerUrl server;
+  // Other gateways of the same deployment: each reconnect (after a lost connection or a failed
+  // attempt) tries the next of `server` and these, in turn.
+  std::vector<ServerUrl> other_servers;
   std::string nsp = "/chat";
   nlohmann::json auth = nlohmann::json::object();
   // After a lost connection (not after close() or a refused CONNECT), connect again after

@@ -9,7 +9,7 @@
 
 namespace parkchat::sim {
 
-void check_history(const client::ServerUrl& server, std::vector<HistoryToCheck> rooms, Report& report) {
+void check_history(const std::vector<client::ServerUrl>& servers, std::vector<HistoryToCheck> rooms, Report& report) {
   using Clock = std::chrono::steady_clock;
   struct Missing {
     const HistoryToCheck* room;
@@ -24,7 +24,7 @@ void check_history(const client::ServerUrl& server, std::vector<HistoryToCheck> 
   while (!missing.empty()) {
     duplicated = 0;
     for (auto it = missing.begin(); it != missing.end();) {
-      client::RestClient rest(server, it->room->reader_token);
+      client::RestClient rest(servers, it->room->reader_token);
       std::set<std::string> seen;
       std::optional<std::string> cursor;
       for (int page_number = 0; page_number < 1000 && !it->ids.empty(); ++page_number) {

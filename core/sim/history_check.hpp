@@ -18,6 +18,6 @@ struct HistoryToCheck {
 
 // Fills report.missing_in_history and report.duplicated_in_history. History is written
 // asynchronously, so rooms still missing some are read again for up to 20 s.
-void check_history(const client::ServerUrl& server, std::vector<HistoryToCheck> rooms, Report& report);
+void check_history(const std::vector<client::ServerUrl>& servers, std::vector<HistoryToCheck> rooms, Report& report);
 
 }  // namespace parkchat::sim

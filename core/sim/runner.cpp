@@ -161,7 +161,9 @@ class Run {
 
   void connect(SimClient& c) {
     client::SocketIoOptions socket_options;
-    socket_options.server = options_.server;
+    const auto servers = servers_of(c);
+    socket_options.server = servers.front();
+    socket_options.other_servers.assign(servers.begin() + 1, servers.end());
     socket_options.auth = {{"token", c.token}};
     socket_options.connect_timeout = std::chrono::seconds(20);
     // A lost connection is mended as an app would: reconnect, rejoin, catch up, resend.
@@ -193,6 +195,15 @@ class Run {
     if (!c.churn_timer) c.churn_timer = std::make_unique<Timer>(loop_.io_context());
     c.socket = client::SocketIoClient::create(loop_, socket_options, handlers);
     c.socket->connect();
+  }
+
+  // The gateways in the order client `c` tries them: its own (clients are dealt out over them
+  // in turn), then the others.
+  std::vector<client::ServerUrl> servers_of(const SimClient& c) const {
+    const auto& all = options_.servers;
+    std::vector<client::ServerUrl> order;
+    for (std::size_t i = 0; i < all.size(); ++i) order.push_back(all[(static_cast<std::size_t>(c.index) + i) % all.size()]);
+    return order;
   }
 
   void on_connected(int index) {
@@ -266,7 +277,7 @@ class Run {
     // Sent before this moment less the overlap: received already, or in the pages read.
     const std::int64_t since = wall_origin_ + c.complete_until;
     ++catch_ups_;
-    rest_.submit([this, index = c.index, server = options_.server, token = c.token,
+    rest_.submit([this, index = c.index, server = servers_of(c), token = c.token,
                   room_id = rooms_[static_cast<std::size_t>(c.room)].id, since, newest] {
       client::RestClient rest(server, token);
       auto found = client::catch_up(
@@ -468,7 +479,7 @@ class Run {
 
   void send_by_rest(SimClient& c, UnackedSend send) {
     const int index = c.index;
-    rest_.submit([this, server = options_.server, token = c.token, room_id = rooms_[static_cast<std::size_t>(c.room)].id,
+    rest_.submit([this, server = servers_of(c), token = c.token, room_id = rooms_[static_cast<std::size_t>(c.room)].id,
                   index, send = std::move(send)]() mutable {
       client::RestClient rest(server, token);
       auto stored = rest.send_message(room_id, send.id, send.content, "TEXT");
@@ -633,7 +644,7 @@ Result<void> create_rooms(const RunOptions& options, std::vector<SimClient>& cli
       for (std::size_t i = booking ? 0 : 1; i < room.members.size(); ++i) {
         others.push_back(clients[static_cast<std::size_t>(room.members[i])].user_id);
       }
-      client::RestClient rest(options.server, booking ? service_token : owner.token);
+      client::RestClient rest(options.servers, booking ? service_token : owner.token);
       auto created = rest.create_room(options.scenario.room_type, "sim " + std::to_string(r), others,
                                       booking ? std::optional<std::int64_t>(booking_base + static_cast<std::int64_t>(r)) : std::nullopt);
       if (!created || !created->contains("id")) {
@@ -766,7 +777,7 @@ Result<Report> run_simulation(const RunOptions& options) {
     const SimRoom& r = rooms[static_cast<std::size_t>(room)];
     histories.push_back({r.id, clients[static_cast<std::size_t>(r.members.front())].token, std::move(ids)});
   }
-  check_history(options.server, std::move(histories), report);
+  check_history(options.servers, std::move(histories), report);
   return report;
 }
 

@@ -64,7 +64,9 @@ constexpr double kSaturatedLoopShare = 0.9;
 
 struct RunOptions {
   Scenario scenario;
-  client::ServerUrl server;
+  // The gateways of the deployment: clients are spread over them and fail over to the next,
+  // socket and REST alike (--url A,B,…).
+  std::vector<client::ServerUrl> servers;
   std::string jwt_secret;
   std::function<void(const Progress&)> progress;  // once a second, on the calling thread
   // Client loops (threads), each with whole rooms.

@@ -37,7 +37,14 @@ std::string ServeProcess::log() const { return embedded::tail_of_file(log_path_,
 
 bool ServeProcess::running() { return child_ && !child_->poll().has_value(); }
 
+void ServeProcess::kill() {
+  if (!child_) return;
+  child_->stop(SIGKILL, std::chrono::seconds(5));
+  child_.reset();
+}
+
 int ServeProcess::stop() {
+  if (!child_) return -1;  // killed already
   const int status = child_->stop(SIGTERM, std::chrono::seconds(10));
   child_.reset();
   return status;

@@ -29,6 +29,8 @@ class ServeProcess {
   bool running();
   // Stops with SIGTERM; the exit code.
   int stop();
+  // kill -9: no shutdown at all, as a crash or an OOM kill.
+  void kill();
 
  private:
   ScratchDir dir_;
