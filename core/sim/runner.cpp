@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include <sys/resource.h>
@@ -65,6 +66,9 @@ struct SimClient {
   // the origin), or when it first joined.
   std::int64_t complete_until = 0;
   std::vector<UnackedSend> unacked;  // to send again once joined again
+  // Messages it caught up on from history: their live delivery may still come (history and the
+  // live stream race), and is merged by id as an app would, not counted twice.
+  std::unordered_set<std::string> caught_up_ids;
   std::uint64_t seq = 0;
   int in_flight = 0;       // sends not yet acknowledged
   bool last_rest = false;  // the channel of the last send
@@ -275,17 +279,27 @@ class Run {
       if (strict_.received(c.index, *newest)) newest.reset();
     }
     // Sent before this moment less the overlap: received already, or in the pages read.
-    const std::int64_t since = wall_origin_ + c.complete_until;
+    read_gap(c, wall_origin_ + c.complete_until, newest, 20);
+  }
+
+  // One catch-up's history read, on a job thread; read again (the same gap: live receipts since
+  // have moved complete_until on) when history could not be read at all.
+  void read_gap(const SimClient& c, std::int64_t since, std::optional<std::string> newest, int attempts) {
     ++catch_ups_;
     rest_.submit([this, index = c.index, server = servers_of(c), token = c.token,
-                  room_id = rooms_[static_cast<std::size_t>(c.room)].id, since, newest] {
+                  room_id = rooms_[static_cast<std::size_t>(c.room)].id, since, newest, attempts] {
       client::RestClient rest(server, token);
       auto found = client::catch_up(
           [&](const std::optional<std::string>& cursor) { return rest.history(room_id, 100, cursor); }, since, newest);
-      loop_.post([this, index, found = std::move(found)] {
+      loop_.post([this, index, since, newest, attempts, found = std::move(found)] {
         --catch_ups_;
         if (!found) {
-          ++report_.errors["CATCH_UP (" + found.error().message + ")"];
+          ++report_.errors["CATCH_UP (history unreadable" + std::string(attempts > 1 ? "; read again)" : ")")];
+          if (attempts > 1) {
+            after(std::chrono::milliseconds(500), [this, index, since, newest, attempts] {
+              read_gap(clients_[static_cast<std::size_t>(index)], since, newest, attempts - 1);
+            });
+          }
           return;
         }
         if (!found->reached_newest) ++report_.errors["CATCH_UP (newest message not in history in time)"];
@@ -502,7 +516,13 @@ class Run {
     const std::string content = message.value("content", "");
     if (content.rfind("sim:", 0) != 0) return;  // not ours (SYSTEM messages)
     const std::string id = message.value("id", "");
-    if (from_history && strict_.received(index, id)) return;
+    SimClient& recipient = clients_[static_cast<std::size_t>(index)];
+    if (from_history) {
+      if (strict_.received(index, id)) return;
+      recipient.caught_up_ids.insert(id);
+    } else if (recipient.caught_up_ids.erase(id) != 0) {
+      return;  // had it from history already
+    }
     // sim:<sender>:<seq>:<sent at µs>:
     std::size_t a = 4;
     std::size_t b = content.find(':', a);
@@ -512,7 +532,6 @@ class Run {
     const int sender = std::stoi(content.substr(a, b - a));
     const std::uint64_t seq = std::stoull(content.substr(b + 1, c - b - 1));
     const std::int64_t sent_at = std::stoll(content.substr(c + 1, d - c - 1));
-    SimClient& recipient = clients_[static_cast<std::size_t>(index)];
     if (from_history) {
       ++report_.caught_up;
     } else {
