@@ -1,6 +1,7 @@
 #include "core/bus/nats_client.hpp"
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -14,12 +15,31 @@ void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure)
   (*static_cast<Subscription::Handler*>(closure))(MsgPtr(msg));
 }
 
-void on_disconnected(natsConnection* conn, void*) {
+}  // namespace
+
+struct NatsClient::ConnectionListeners {
+  std::mutex mutex;
+  std::map<std::uint64_t, std::function<void(bool)>> listeners;
+  std::uint64_t next_id = 1;
+  void tell(bool connected) {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (const auto& [id, listener] : listeners) listener(connected);
+  }
+};
+
+namespace {
+
+void on_disconnected(natsConnection* conn, void* closure) {
   // Closing on purpose also disconnects; only an unexpected loss is worth a warning.
   if (natsConnection_IsClosed(conn)) return;
   obs::logger("bus")->warn("nats disconnected; reconnecting");
+  static_cast<NatsClient::ConnectionListeners*>(closure)->tell(false);
 }
-void on_reconnected(natsConnection*, void*) { obs::logger("bus")->info("nats reconnected"); }
+
+void on_reconnected(natsConnection*, void* closure) {
+  obs::logger("bus")->info("nats reconnected");
+  static_cast<NatsClient::ConnectionListeners*>(closure)->tell(true);
+}
 
 // Asynchronous errors; a slow consumer is a subscription whose backlog passed its limit, so
 // nats.c dropped messages of it: said and counted, never silent.
@@ -168,8 +188,9 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, 
   natsOptions_SetReconnectWait(options, 500);
   natsOptions_SetReconnectBufSize(options, 32 * 1024 * 1024);
   natsOptions_SetMaxPendingMsgs(options, 1 << 20);
-  natsOptions_SetDisconnectedCB(options, on_disconnected, nullptr);
-  natsOptions_SetReconnectedCB(options, on_reconnected, nullptr);
+  auto connection_listeners = std::make_shared<ConnectionListeners>();
+  natsOptions_SetDisconnectedCB(options, on_disconnected, connection_listeners.get());
+  natsOptions_SetReconnectedCB(options, on_reconnected, connection_listeners.get());
   auto slow_consumers = std::make_unique<std::atomic<std::uint64_t>>(0);
   natsOptions_SetErrorHandler(options, on_async_error, slow_consumers.get());
   if (shared_delivery) natsOptions_UseGlobalMessageDelivery(options, true);
@@ -188,6 +209,7 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url, 
   }
   auto client = std::unique_ptr<NatsClient>(new NatsClient(conn, js, redact_credentials(url)));
   client->slow_consumers_ = std::move(slow_consumers);
+  client->connection_listeners_ = std::move(connection_listeners);
   return client;
 }
 
@@ -262,6 +284,29 @@ Result<std::string> NatsClient::request(const std::string& subject, std::string_
   if (s != NATS_OK) return tl::unexpected(nats_error(s, "request on " + subject));
   MsgPtr owned(reply);
   return std::string(payload(reply));
+}
+
+Result<MsgPtr> NatsClient::request_message(const std::string& subject, std::string_view data,
+                                          std::chrono::milliseconds timeout) {
+  natsMsg* reply = nullptr;
+  natsStatus s = natsConnection_Request(&reply, conn_, subject.c_str(), data.data(), static_cast<int>(data.size()),
+                                        static_cast<int64_t>(timeout.count()));
+  if (s == NATS_NO_RESPONDERS) return fail(Errc::unavailable, "no service answers " + subject);
+  if (s == NATS_TIMEOUT) return fail(Errc::unavailable, "no reply on " + subject + " within " + std::to_string(timeout.count()) + " ms");
+  if (s != NATS_OK) return tl::unexpected(nats_error(s, "request on " + subject));
+  return MsgPtr(reply);
+}
+
+std::uint64_t NatsClient::on_connection_change(std::function<void(bool)> listener) {
+  std::lock_guard<std::mutex> lock(connection_listeners_->mutex);
+  const std::uint64_t id = connection_listeners_->next_id++;
+  connection_listeners_->listeners.emplace(id, std::move(listener));
+  return id;
+}
+
+void NatsClient::forget_connection_listener(std::uint64_t id) {
+  std::lock_guard<std::mutex> lock(connection_listeners_->mutex);
+  connection_listeners_->listeners.erase(id);
 }
 
 Result<Subscription> NatsClient::subscribe(const std::string& subject, const std::string& queue,

@@ -94,6 +94,14 @@ class NatsClient {
                                const Headers& headers = {});
   // Request/reply. No responders or NATS down: UNAVAILABLE at once; no reply in time: UNAVAILABLE.
   Result<std::string> request(const std::string& subject, std::string_view data, std::chrono::milliseconds timeout);
+  // The same, with the whole reply: its headers too (a JetStream direct get's Nats-Sequence).
+  Result<MsgPtr> request_message(const std::string& subject, std::string_view data, std::chrono::milliseconds timeout);
+  // Calls `listener(false)` when the connection is lost and `listener(true)` when it is back
+  // (its subscriptions live again), on a nats.c thread: it must not block. Until
+  // forget_connection_listener(the id returned).
+  std::uint64_t on_connection_change(std::function<void(bool connected)> listener);
+  void forget_connection_listener(std::uint64_t id);
+  struct ConnectionListeners;  // (the connection callbacks')
   // Subscribes (in queue group `queue` unless empty); `handler` runs on a nats.c thread.
   Result<Subscription> subscribe(const std::string& subject, const std::string& queue, Subscription::Handler handler);
   // Sends `data` to the reply subject of `msg`, if it has one.
@@ -110,6 +118,7 @@ class NatsClient {
   std::shared_ptr<SubscriptionReaper> reaper_;
   // Written by the error handler, which the connection calls until it is destroyed.
   std::unique_ptr<std::atomic<std::uint64_t>> slow_consumers_;
+  std::shared_ptr<ConnectionListeners> connection_listeners_;  // shared: a type known only in the .cpp
 };
 
 // "nats: <status text>: <last error>" for messages.

@@ -125,6 +125,11 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
       dup2(out_fd, STDERR_FILENO);
     }
     if (options.capture_stdout) dup2(pipe_fds[1], STDOUT_FILENO);
+    // Nothing else of ours goes with it: an inherited socket would outlive our close of it (a
+    // listening port still bound after we are gone, a connection we reset left open), and an
+    // inherited pipe would hide its writer's end.
+    diag = STDERR_FILENO;
+    close_range(3, ~0U, 0);
     if (options.run_as) {
       if (setgroups(0, nullptr) != 0) child_fail(diag, "setgroups");
       if (setgid(options.run_as->gid) != 0) child_fail(diag, "setgid");

@@ -496,6 +496,9 @@ class Run {
     rest_.submit([this, server = servers_of(c), token = c.token, room_id = rooms_[static_cast<std::size_t>(c.room)].id,
                   index, send = std::move(send)]() mutable {
       client::RestClient rest(server, token);
+      // Its ack latency counts from the request, not from the wait for a free job thread: an
+      // app's REST call waits for no other client's.
+      send.sent_at = micros_since(origin_);
       auto stored = rest.send_message(room_id, send.id, send.content, "TEXT");
       loop_.post([this, stored = std::move(stored), index, send = std::move(send)]() mutable {
         --pending_acks_;
@@ -721,7 +724,9 @@ Result<Report> run_simulation(const RunOptions& options) {
   std::vector<LoopFigures> figures(static_cast<std::size_t>(loops));
   std::vector<std::unique_ptr<Run>> runs;
   std::vector<std::promise<void>> done(static_cast<std::size_t>(loops));
-  auto rest = std::make_unique<JobThreads>(2);
+  // REST sends and catch-ups: blocking calls, several at once (one stuck on a stopped service
+  // must not hold up the others for long).
+  auto rest = std::make_unique<JobThreads>(8);
   for (int i = 0; i < loops; ++i) {
     const auto k = static_cast<std::size_t>(i);
     client_loops.push_back(client::ClientLoop::start());

@@ -1,6 +1,11 @@
 #include "daemon/gateway/room_hub.hpp"
 
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
 #include "core/base/recent_ids.hpp"
+#include "core/bus/streams.hpp"
 #include "core/chat/subjects.hpp"
 #include "core/obs/log.hpp"
 #include "core/proto/bounded_json.hpp"
@@ -29,9 +34,89 @@ struct RoomHub::Room {
   std::optional<bus::Subscription> subscription;
 };
 
-RoomHub::RoomHub(bus::NatsClient& nats, std::string gateway_id) : nats_(nats), gateway_id_(std::move(gateway_id)) {}
+RoomHub::RoomHub(bus::NatsClient& nats, std::string gateway_id) : nats_(nats), gateway_id_(std::move(gateway_id)) {
+  connection_listener_ = nats_.on_connection_change([this](bool connected) { on_connection_change(connected); });
+  replayer_ = std::thread([this] { replay_loop(); });
+}
 
 RoomHub::~RoomHub() { close(); }
+
+void RoomHub::saw_sequence(std::uint64_t sequence) {
+  std::uint64_t known = newest_sequence_.load(std::memory_order_relaxed);
+  while (sequence > known && !newest_sequence_.compare_exchange_weak(known, sequence, std::memory_order_relaxed)) {
+  }
+}
+
+// On a nats.c thread: only notes what to do.
+void RoomHub::on_connection_change(bool connected) {
+  std::lock_guard<std::mutex> lock(replay_mutex_);
+  if (!connected) {
+    // What came before this was received: one connection gets a stream's republished messages
+    // in sequence order.
+    // A process that has received no message yet knows no place to start from: its rooms'
+    // sockets then get only what comes after the outage (a client that rejoins catches up).
+    const std::uint64_t newest = newest_sequence_.load(std::memory_order_relaxed);
+    if (lost_from_ == 0 && newest != 0) lost_from_ = newest + 1;
+    return;
+  }
+  if (lost_from_ == 0) return;
+  resumed_at_.store(0);
+  awaiting_live_.store(true);
+  replay_from_ = replay_from_ == 0 ? lost_from_ : std::min(replay_from_, lost_from_);
+  lost_from_ = 0;
+  replay_wanted_.notify_one();
+}
+
+void RoomHub::replay_loop() {
+  std::unique_lock<std::mutex> lock(replay_mutex_);
+  while (true) {
+    replay_wanted_.wait(lock, [this] { return stopping_ || replay_from_ != 0; });
+    if (stopping_) return;
+    const std::uint64_t from = replay_from_;
+    replay_from_ = 0;
+    lock.unlock();
+    replay(from);
+    lock.lock();
+  }
+}
+
+void RoomHub::replay(std::uint64_t from) {
+  std::vector<std::string> room_ids;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, room] : rooms_) room_ids.push_back(id);
+  }
+  std::uint64_t delivered = 0;
+  for (const auto& room_id : room_ids) {
+    // Both kinds of room: chat.room.{id}.message and chat.dm.{id}.message.
+    const std::string subjects = "chat.*." + room_id + ".message";
+    for (std::uint64_t sequence = from;;) {
+      // Not yet known (no live message since NATS came back): read on; the recent ids drop
+      // what came both ways.
+      const std::uint64_t live_from = resumed_at_.load();
+      if (live_from != 0 && sequence >= live_from) break;
+      nlohmann::json request = {{"seq", sequence}, {"next_by_subj", subjects}};
+      auto reply = nats_.request_message(std::string("$JS.API.DIRECT.GET.") + bus::kMessagesStream, request.dump(),
+                                         std::chrono::seconds(2));
+      if (!reply) {
+        obs::logger("gateway")->warn("replay after the NATS outage stopped room={} err={}", room_id, reply.error().message);
+        break;
+      }
+      const natsMsg* msg = reply->get();
+      const std::string_view stored = bus::header(msg, "Nats-Sequence");
+      if (bus::payload(msg).empty() || stored.empty()) break;  // no more (404)
+      const std::uint64_t at = std::stoull(std::string(stored));
+      if (live_from != 0 && at >= live_from) break;
+      saw_sequence(at);
+      on_event(room_id, bus::header(msg, "Nats-Subject"), bus::payload(msg), bus::header(msg, kOriginHeader));
+      ++delivered;
+      sequence = at + 1;
+    }
+  }
+  replayed_.fetch_add(delivered, std::memory_order_relaxed);
+  obs::logger("gateway")->info("replayed after the NATS outage from_sequence={} rooms={} messages={}", from,
+                               room_ids.size(), delivered);
+}
 
 std::size_t RoomHub::add_shard(Sink sink) {
   sinks_.push_back(std::move(sink));
@@ -46,7 +131,7 @@ void RoomHub::follow(std::size_t shard, const std::string& room_id) {
   room->shards |= std::uint64_t{1} << shard;
   if (!first || room->subscription) return;
   auto sub = nats_.subscribe(chat::live_wildcard(room_id), "",
-                             [this, room_id](bus::MsgPtr msg) { on_event(room_id, msg.get()); });
+                             [this, room_id](bus::MsgPtr msg) { on_live(room_id, msg.get()); });
   if (sub) {
     room->subscription.emplace(std::move(*sub));
   } else {
@@ -66,6 +151,15 @@ void RoomHub::unfollow(std::size_t shard, const std::string& room_id) {
 }
 
 void RoomHub::close() {
+  if (replayer_.joinable()) {
+    nats_.forget_connection_listener(connection_listener_);
+    {
+      std::lock_guard<std::mutex> lock(replay_mutex_);
+      stopping_ = true;
+    }
+    replay_wanted_.notify_one();
+    replayer_.join();
+  }
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -86,10 +180,23 @@ std::size_t RoomHub::rooms() const {
   return rooms_.size();
 }
 
-void RoomHub::on_event(const std::string& room_id, const natsMsg* msg) {
+void RoomHub::on_live(const std::string& room_id, const natsMsg* msg) {
   const std::string_view subject = bus::subject(msg);
+  // A stored message, republished by its stream with its sequence (typing has a stream, and a
+  // sequence, of its own).
+  if (bus::header(msg, "Nats-Stream") == bus::kMessagesStream) {
+    const std::uint64_t sequence = std::strtoull(std::string(bus::header(msg, "Nats-Sequence")).c_str(), nullptr, 10);
+    saw_sequence(sequence);
+    // The first after NATS came back: from here on everything arrives live, so a replay under
+    // way stops short of it.
+    if (awaiting_live_.exchange(false)) resumed_at_.store(sequence);
+  }
+  on_event(room_id, subject, bus::payload(msg), bus::header(msg, kOriginHeader));
+}
+
+void RoomHub::on_event(const std::string& room_id, std::string_view subject, std::string_view data,
+                       std::string_view origin) {
   const std::string_view kind = chat::subject_kind(subject);
-  const std::string_view data = bus::payload(msg);
   auto event = proto::parse_bounded_json(data);
   if (!event.is_object()) {
     obs::logger("gateway")->warn("malformed room event room={} subject={}", room_id, subject);
@@ -97,7 +204,7 @@ void RoomHub::on_event(const std::string& room_id, const natsMsg* msg) {
   }
   RoomDelivery delivery;
   delivery.room_id = room_id;
-  delivery.except_socket = std::string(origin_socket(bus::header(msg, kOriginHeader), gateway_id_));
+  delivery.except_socket = std::string(origin_socket(origin, gateway_id_));
   std::string message_id;
   if (kind == "message") {
     auto id = event.find("id");

@@ -5,8 +5,17 @@
 // recent message ids and made into its frame here, once per process, on the nats.c thread that
 // received it; the shards that follow the room get the same immutable delivery and only write it
 // to their sockets.
+//
+// Room subscriptions are plain NATS: what is stored while this process's NATS connection is down
+// never reaches them. So the hub knows the newest stream sequence its subscriptions have
+// received (live events carry it), and once the connection is back it reads each followed
+// room's messages stored after that from CHAT_MESSAGES (JetStream direct gets, on a thread of its
+// own) and delivers them as if live; the per-room recent ids drop what arrived both ways.
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <thread>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -55,19 +64,42 @@ class RoomHub {
   void close();
 
   std::size_t rooms() const;
+  // Messages delivered from the stream after outages, since start.
+  std::uint64_t replayed() const { return replayed_.load(std::memory_order_relaxed); }
   // The headers of an event caused by socket `socket_id` of this process (Parkchat-Origin),
   // which every socket but that one gets.
   bus::Headers origin(const std::string& socket_id) const;
 
  private:
   struct Room;
-  void on_event(const std::string& room_id, const natsMsg* msg);
+  void on_live(const std::string& room_id, const natsMsg* msg);
+  // `subject`: where the event was published; `origin`: its Parkchat-Origin header.
+  void on_event(const std::string& room_id, std::string_view subject, std::string_view data, std::string_view origin);
+  void on_connection_change(bool connected);
+  // A stream sequence of CHAT_MESSAGES that reached this process (live, or replayed).
+  void saw_sequence(std::uint64_t sequence);
+  void replay_loop();
+  // Delivers the followed rooms' messages stored from sequence `from` on.
+  void replay(std::uint64_t from);
 
   bus::NatsClient& nats_;
   const std::string gateway_id_;
   std::vector<Sink> sinks_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
+
+  std::atomic<std::uint64_t> newest_sequence_{0};
+  // After a reconnect: the sequence of the first message received live again (0: none yet).
+  std::atomic<std::uint64_t> resumed_at_{0};
+  std::atomic<bool> awaiting_live_{false};
+  std::atomic<std::uint64_t> replayed_{0};
+  std::uint64_t connection_listener_ = 0;
+  std::mutex replay_mutex_;
+  std::condition_variable replay_wanted_;
+  std::uint64_t lost_from_ = 0;     // while the connection is down: the first sequence maybe missed
+  std::uint64_t replay_from_ = 0;   // a replay to run, from this sequence (0: none)
+  bool stopping_ = false;
+  std::thread replayer_;
 };
 
 }  // namespace parkchat::gateway

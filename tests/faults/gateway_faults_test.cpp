@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/background_simulation.hpp"
-#include "tests/support/serve_process.hpp"
+#include "tests/support/deployment.hpp"
 #include "tests/support/test_stack.hpp"
 
 namespace parkchat::testing {
@@ -17,24 +17,13 @@ using namespace std::chrono_literals;
 
 constexpr const char* kSecret = "gateway-faults-secret";
 
-// 200 clients in rooms of 10 at 2 messages a second each, a tenth of them through REST.
-nlohmann::json load() {
-  return {{"name", "under a fault"}, {"clients", 200}, {"roomSize", 10}, {"rampUp", "1s"}, {"duration", "12s"},
-          {"ratePerClient", 2}, {"messageBytes", 64}, {"restShare", 0.1}};
+DeploymentOptions two_gateways(const ScratchDatabase& db) {
+  DeploymentOptions options;
+  options.nats_url = TestStack::get().nats_url();
+  options.database_url = db.url();
+  options.jwt_secret = kSecret;
+  return options;
 }
-
-struct Deployment {
-  explicit Deployment(const ScratchDatabase& db)
-      : service(args(db, "service,notify,api")), a(args(db, "gateway,api")), b(args(db, "gateway,api")) {}
-  static std::vector<std::string> args(const ScratchDatabase& db, const std::string& roles) {
-    return {"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(), "--jwt-secret", kSecret,
-            "--roles", roles, "--threads", "1"};
-  }
-  std::string logs() { return "service:\n" + service.log() + "\ngateway A:\n" + a.log() + "\ngateway B:\n" + b.log(); }
-  ServeProcess service;
-  ServeProcess a;
-  ServeProcess b;
-};
 
 // Waits until gateway `g` has carried `sends` messages, so that the fault falls mid-run.
 void wait_for_traffic(ServeProcess& g, double sends) {
@@ -44,11 +33,11 @@ void wait_for_traffic(ServeProcess& g, double sends) {
 
 TEST(GatewayFaults, KillNineOfAGatewayLosesNothingAcknowledged) {
   ScratchDatabase db;
-  Deployment d(db);
-  ASSERT_FALSE(d.a.url().empty() || d.b.url().empty() || d.service.url().empty());
-  BackgroundSimulation sim(load(), {d.a.url(), d.b.url()}, kSecret);
-  wait_for_traffic(d.a, 400);
-  d.a.kill();
+  Deployment d(two_gateways(db));
+  ASSERT_TRUE(d.started()) << d.logs();
+  BackgroundSimulation sim(fault_load(12), d.gateway_urls(), kSecret);
+  wait_for_traffic(d.gateway(0), 400);
+  d.gateway(0).kill();
   const auto report = sim.finish(180s);
   expect_nothing_lost("kill -9 of one of two gateways", report, sim.output() + "\n" + d.logs());
   EXPECT_GT(report["messages"].value("caughtUpFromHistory", 0) + report["messages"].value("resent", 0), 0)
@@ -57,11 +46,11 @@ TEST(GatewayFaults, KillNineOfAGatewayLosesNothingAcknowledged) {
 
 TEST(GatewayFaults, SigtermOfAGatewayCostsItsClientsOnlyAReconnect) {
   ScratchDatabase db;
-  Deployment d(db);
-  ASSERT_FALSE(d.a.url().empty() || d.b.url().empty() || d.service.url().empty());
-  BackgroundSimulation sim(load(), {d.a.url(), d.b.url()}, kSecret);
-  wait_for_traffic(d.a, 400);
-  EXPECT_EQ(d.a.stop(), 0) << d.logs();
+  Deployment d(two_gateways(db));
+  ASSERT_TRUE(d.started()) << d.logs();
+  BackgroundSimulation sim(fault_load(12), d.gateway_urls(), kSecret);
+  wait_for_traffic(d.gateway(0), 400);
+  EXPECT_EQ(d.gateway(0).stop(), 0) << d.logs();
   const auto report = sim.finish(180s);
   expect_nothing_lost("SIGTERM of one of two gateways", report, sim.output() + "\n" + d.logs());
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/background_simulation.hpp"
+#include "tests/support/deployment.hpp"
 #include "tests/support/fault_proxy.hpp"
 #include "tests/support/serve_process.hpp"
 #include "tests/support/test_stack.hpp"
@@ -59,6 +60,33 @@ TEST(NetworkFaults, A5sBlackholeOfEveryClientConnectionLosesNothing) {
   const auto report = sim.finish(180s);
   expect_nothing_lost("client connections blackholed for 5 s", report, sim.output() + "\n" + b.serve.log());
   EXPECT_GT(metric_sum(b.serve.port(), "parkchat_deliveries_total"), delivered_before);
+}
+
+// One gateway loses NATS for 5 s while its sockets stay up; the other gateway's clients go on
+// sending. What was stored meanwhile never reached the first gateway's room subscriptions: it
+// replays it from the stream once NATS is back.
+TEST(NetworkFaults, AGatewaysNatsLinkCutFor5sLosesNothingForItsSockets) {
+  ScratchDatabase db;
+  FaultProxy nats_link(std::stoi(TestStack::get().nats_url().substr(TestStack::get().nats_url().rfind(':') + 1)));
+  DeploymentOptions options;
+  options.nats_url = TestStack::get().nats_url();
+  options.database_url = db.url();
+  options.jwt_secret = kSecret;
+  options.gateway_nats_urls = {"nats://127.0.0.1:" + std::to_string(nats_link.port())};
+  options.extra_args = {"--log-level", "info"};  // the replay says what it did
+  Deployment d(options);
+  ASSERT_TRUE(d.started()) << d.logs();
+  BackgroundSimulation sim(load(), d.gateway_urls(), kSecret);
+  ASSERT_TRUE(wait_until([&] { return metric_sum(d.gateway(0).port(), "parkchat_messages_sent_total") >= 300; }, 60s))
+      << d.logs();
+  nats_link.reset_and_refuse(5s);
+  const auto report = sim.finish(180s);
+  expect_nothing_lost("a gateway's NATS link cut for 5 s", report, sim.output() + "\n" + d.logs());
+  EXPECT_GT(metric_sum(d.gateway(0).port(), "parkchat_nats_reconnects_total"), 0) << d.logs();
+  // What the other gateway's clients sent meanwhile came to this one's sockets from the stream.
+  const std::string log = d.gateway(0).log();
+  EXPECT_NE(log.find("replayed after the NATS outage"), std::string::npos) << log;
+  EXPECT_EQ(log.find("messages=0"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -37,6 +37,10 @@ std::string ServeProcess::log() const { return embedded::tail_of_file(log_path_,
 
 bool ServeProcess::running() { return child_ && !child_->poll().has_value(); }
 
+void ServeProcess::signal(int signal) {
+  if (child_) ::kill(child_->pid(), signal);
+}
+
 void ServeProcess::kill() {
   if (!child_) return;
   child_->stop(SIGKILL, std::chrono::seconds(5));

@@ -25,12 +25,15 @@ class ServeProcess {
   std::string log() const;
   // What serve printed on stdout up to "ready": the banner.
   const std::string& banner() const { return banner_; }
+  pid_t pid() const { return child_ ? child_->pid() : -1; }
   // False once the process has ended (crashed, or stopped).
   bool running();
   // Stops with SIGTERM; the exit code.
   int stop();
   // kill -9: no shutdown at all, as a crash or an OOM kill.
   void kill();
+  // Sends `signal` (SIGSTOP, SIGCONT) and leaves the process be.
+  void signal(int signal);
 
  private:
   ScratchDir dir_;
