@@ -19,7 +19,7 @@ void check_history(const std::vector<client::ServerUrl>& servers, std::vector<Hi
   for (const auto& room : rooms) {
     if (!room.acked_ids.empty()) missing.push_back({&room, {room.acked_ids.begin(), room.acked_ids.end()}});
   }
-  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
   std::uint64_t duplicated = 0;
   while (!missing.empty()) {
     duplicated = 0;

@@ -88,6 +88,7 @@ void RoomHub::replay(std::uint64_t from) {
   }
   std::uint64_t delivered = 0;
   for (const auto& room_id : room_ids) {
+    if (stopping_) return;
     // Both kinds of room: chat.room.{id}.message and chat.dm.{id}.message.
     const std::string subjects = "chat.*." + room_id + ".message";
     for (std::uint64_t sequence = from;;) {

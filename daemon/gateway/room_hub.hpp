@@ -98,7 +98,7 @@ class RoomHub {
   std::condition_variable replay_wanted_;
   std::uint64_t lost_from_ = 0;     // while the connection is down: the first sequence maybe missed
   std::uint64_t replay_from_ = 0;   // a replay to run, from this sequence (0: none)
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};  // also read by a replay under way, to end it early
   std::thread replayer_;
 };
 
