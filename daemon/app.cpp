@@ -245,9 +245,13 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     auto connected = bus::NatsClient::connect(nats_url, "parkchat-serve");
     if (!connected) return fatal(connected.error().message);
     nats = std::move(*connected);
+    // The service role owns the streams' settings; the others only wait for the streams to be
+    // there, so that a process started with other flags never overwrites them.
     bus::StreamOptions stream_options;
     stream_options.dedupe_window = serve_options.dedupe_window;
-    if (auto streams = bus::ensure_streams(*nats, stream_options); !streams) return fatal("JetStream: " + streams.error().message);
+    auto streams = run_service ? bus::ensure_streams(*nats, stream_options)
+                               : bus::await_streams(*nats, std::chrono::seconds(60));
+    if (!streams) return fatal("JetStream: " + streams.error().message);
   }
   if (run_service) {
     auto opened = store::DatabasePool::open(database_url, 8);

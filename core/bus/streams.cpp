@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -138,6 +139,31 @@ StreamMessageRequest stream_message_request(const char* stream, std::uint64_t se
 
 StreamMessageRequest newest_message_request(const char* stream, const std::string& subject) {
   return {std::string("$JS.API.DIRECT.GET.") + stream, nlohmann::json{{"last_by_subj", subject}}.dump()};
+}
+
+Result<void> await_streams(NatsClient& nats, std::chrono::milliseconds patience) {
+  const auto give_up_at = std::chrono::steady_clock::now() + patience;
+  bool said = false;
+  for (const char* stream : {kMessagesStream, kPresenceStream, kTypingStream, kDeadLetterStream}) {
+    while (true) {
+      jsStreamInfo* info = nullptr;
+      jsErrCode code = static_cast<jsErrCode>(0);
+      const natsStatus s = js_GetStreamInfo(&info, nats.jetstream(), stream, nullptr, &code);
+      if (info != nullptr) jsStreamInfo_Destroy(info);
+      if (s == NATS_OK) break;
+      if (std::chrono::steady_clock::now() >= give_up_at) {
+        return fail(Errc::unavailable, std::string("stream ") + stream + " does not exist on " + nats.url() +
+                                           ": a serve with the service role creates the streams (waited " +
+                                           std::to_string(patience.count() / 1000) + " s)");
+      }
+      if (!said) {
+        obs::logger("bus")->info("waiting for stream {}: a serve with the service role creates it", stream);
+        said = true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }
+  return {};
 }
 
 Result<std::vector<StreamReport>> report_streams(NatsClient& nats) {

@@ -30,6 +30,11 @@ struct StreamOptions {
 // (stream_message_request).
 Result<void> ensure_streams(NatsClient& nats, const StreamOptions& options = {});
 
+// Waits up to `patience` for the four streams to exist, changing none of them: the streams'
+// settings have one owner, the service role (ensure_streams), so that processes started with
+// other flags never overwrite them. UNAVAILABLE naming the stream missing after that.
+Result<void> await_streams(NatsClient& nats, std::chrono::milliseconds patience);
+
 // The request that reads message `sequence` of `stream` (a JetStream direct get, answered by
 // any server holding the stream): its reply is the stored payload, empty when there is no
 // such message.

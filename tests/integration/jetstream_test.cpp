@@ -14,6 +14,8 @@
 #include "core/store/pg_connection.hpp"
 #include "daemon/notify/notifier.hpp"
 #include "tests/support/chat_harness.hpp"
+#include "tests/support/serve_process.hpp"
+#include "tests/support/test_stack.hpp"
 
 namespace parkchat::testing {
 namespace {
@@ -61,6 +63,37 @@ TEST_F(JetStreamTest, StreamsAreBroughtUpToDate) {
   EXPECT_TRUE(info->Config->AllowDirect);
   EXPECT_EQ(info->Config->Duplicates, 120LL * 1000 * 1000 * 1000);
   jsStreamInfo_Destroy(info);
+}
+
+// The streams' settings have one owner: a gateway started with another --dedupe-window finds
+// the streams and leaves them be; a service brings them to its own flags.
+TEST_F(JetStreamTest, OnlyTheServiceRoleSetsTheStreams) {
+  auto duplicates_ns = [&] {
+    jsStreamInfo* info = nullptr;
+    if (js_GetStreamInfo(&info, chat_.nats().jetstream(), bus::kMessagesStream, nullptr, nullptr) != NATS_OK) return -1LL;
+    const long long ns = info->Config->Duplicates;
+    jsStreamInfo_Destroy(info);
+    return ns;
+  };
+  constexpr long long kSecondNs = 1000LL * 1000 * 1000;
+  ASSERT_TRUE(bus::ensure_streams(chat_.nats()));
+  ASSERT_EQ(duplicates_ns(), 120 * kSecondNs);
+  ScratchDatabase db;
+  auto args = [&](const char* roles, const char* window) {
+    return std::vector<std::string>{"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(), "--jwt-secret",
+                                    "streams-secret", "--roles", roles, "--dedupe-window", window};
+  };
+  {
+    ServeProcess gateway(args("gateway,api", "5s"));
+    ASSERT_FALSE(gateway.url().empty()) << gateway.log();
+    EXPECT_EQ(duplicates_ns(), 120 * kSecondNs);
+  }
+  {
+    ServeProcess service(args("service,api", "3m"));
+    ASSERT_FALSE(service.url().empty()) << service.log();
+    EXPECT_EQ(duplicates_ns(), 180 * kSecondNs);
+  }
+  ASSERT_TRUE(bus::ensure_streams(chat_.nats()));  // as the other tests expect them
 }
 
 TEST_F(JetStreamTest, PublishedMessagesAreStoredOnceAndMoveTheRoomForward) {

@@ -31,10 +31,11 @@ TEST(Storm, TheGatewaySurvivesRepeatedStorms) {
   ScratchDatabase db;
   // The gateway (with the REST API the simulator creates rooms through) in one process, the
   // service in another, as in a scaled-out deployment.
-  ServeProcess gateway({"--roles", "gateway,api", "--nats-url", TestStack::get().nats_url(), "--database-url", db.url(),
-                        "--jwt-secret", kSecret});
+  // The service first: it creates the streams, which the gateway waits for.
   ServeProcess backend({"--roles", "service,api", "--nats-url", TestStack::get().nats_url(), "--database-url",
                         db.url(), "--jwt-secret", kSecret});
+  ServeProcess gateway({"--roles", "gateway,api", "--nats-url", TestStack::get().nats_url(), "--database-url", db.url(),
+                        "--jwt-secret", kSecret});
   ASSERT_FALSE(gateway.url().empty()) << gateway.log();
   ASSERT_FALSE(backend.url().empty()) << backend.log();
   ScratchDir dir;
