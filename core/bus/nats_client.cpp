@@ -276,14 +276,9 @@ Result<PublishAck> NatsClient::publish_durable(const std::string& subject, std::
 
 Result<std::string> NatsClient::request(const std::string& subject, std::string_view data,
                                         std::chrono::milliseconds timeout) {
-  natsMsg* reply = nullptr;
-  natsStatus s = natsConnection_Request(&reply, conn_, subject.c_str(), data.data(), static_cast<int>(data.size()),
-                                        static_cast<int64_t>(timeout.count()));
-  if (s == NATS_NO_RESPONDERS) return fail(Errc::unavailable, "no service answers " + subject);
-  if (s == NATS_TIMEOUT) return fail(Errc::unavailable, "no reply on " + subject + " within " + std::to_string(timeout.count()) + " ms");
-  if (s != NATS_OK) return tl::unexpected(nats_error(s, "request on " + subject));
-  MsgPtr owned(reply);
-  return std::string(payload(reply));
+  auto reply = request_message(subject, data, timeout);
+  if (!reply) return tl::unexpected(reply.error());
+  return std::string(payload(reply->get()));
 }
 
 Result<MsgPtr> NatsClient::request_message(const std::string& subject, std::string_view data,
