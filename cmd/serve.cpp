@@ -86,6 +86,17 @@ Run add_serve(CLI::App& sub) {
          },
          "How long a resent message id is recognised and not delivered again (JetStream's duplicate window; "
          "nats-server keeps about 100 bytes per message of the window; default 2m)");
+  sub.add_option("--stream-replicas", options->stream_replicas,
+                 "Copies of each JetStream stream across a NATS cluster, set by the service role (3 survives the "
+                 "loss of one server, 5 of two; more than 1 needs a cluster of at least that many; default 1)")
+      ->check(CLI::Range(1, 5));
+  sub.add_option_function<std::string>(
+         "--ack-after",
+         [options](const std::string& when) { options->ack_after_stored = when == "stored"; },
+         "When a socket's send is acknowledged: 'published' once the stream has it (JetStream's ack; what "
+         "nats-server has not yet flushed to disk is lost if its machine crashes), or 'stored' once its row is "
+         "committed in PostgreSQL (survives that; costs latency). REST sends are always stored (default published)")
+      ->check(CLI::IsMember({"published", "stored"}));
   sub.add_option("--threads", options->threads,
                  "Listener threads on the one port, each with its own share of the sockets and REST requests "
                  "(default: one per core)")

@@ -76,6 +76,13 @@ void print(const client::ServerUrl& server, const nlohmann::json& stats, const n
     for (const auto& stream : stats["streams"]) {
       std::cout << "  stream       " << stream.value("name", "?") << ": " << stream.value("messages", 0) << " messages, "
                 << stream.value("bytes", 0) << " bytes";
+      if (stream.value("replicas", 1) > 1) {
+        std::cout << ", " << stream.value("replicas", 1) << " replicas led by " << stream.value("leader", "?");
+        for (const auto& peer : stream.value("peers", nlohmann::json::array())) {
+          std::cout << (peer.value("offline", false) ? " (" + peer.value("name", "?") + " offline)"
+                        : !peer.value("current", false) ? " (" + peer.value("name", "?") + " behind)" : "");
+        }
+      }
       const nlohmann::json consumers = stream.value("consumers", nlohmann::json::object());
       for (const auto& [name, consumer] : consumers.items()) {
         std::cout << "; " << name << " pending " << consumer.value("pending", 0) << " (unacked "

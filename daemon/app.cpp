@@ -249,6 +249,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     // there, so that a process started with other flags never overwrites them.
     bus::StreamOptions stream_options;
     stream_options.dedupe_window = serve_options.dedupe_window;
+    stream_options.replicas = serve_options.stream_replicas;
     auto streams = run_service ? bus::ensure_streams(*nats, stream_options)
                                : bus::await_streams(*nats, std::chrono::seconds(60));
     if (!streams) return fatal("JetStream: " + streams.error().message);
@@ -310,6 +311,12 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     shard_options.chat.typing_rate = serve_options.typing_rate;
     shard_options.chat.membership_rate = serve_options.join_rate;
     shard_options.chat.max_queue_delay = serve_options.max_queue_delay;
+    shard_options.chat.ack_after_stored = serve_options.ack_after_stored;
+    if (serve_options.ack_after_stored) {
+      if (auto followed = gateway->commits.follow(*gateway_nats); !followed) {
+        return fatal("gateway: " + followed.error().message);
+      }
+    }
     shard_options.sio = gateway::SioOptions{serve_options.connect_timeout, serve_options.max_payload};
     shard_options.sio.connect_timeouts = &gateway_metrics->connect_timeouts;
     shard_options.engine.ping_interval = serve_options.ping_interval;

@@ -32,6 +32,11 @@ struct ServeOptions {
   std::chrono::milliseconds max_queue_delay{250};
   // How long CHAT_MESSAGES drops a resent message id (JetStream's duplicate window).
   std::chrono::milliseconds dedupe_window{std::chrono::minutes(2)};
+  // Copies of each stream in a NATS cluster; set by the service role, which owns the streams.
+  int stream_replicas = 1;
+  // When a socket's send is acknowledged: once the stream has it (false, `published`), or once
+  // its row is committed in PostgreSQL (true, `stored`).
+  bool ack_after_stored = false;
   // Browser Origins the gateway admits; empty admits any.
   std::vector<std::string> allowed_origins;
   // Listener threads (shards of the gateway and the REST API) on the one port; 0: one per core.

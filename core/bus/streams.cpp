@@ -20,6 +20,7 @@ struct StreamSpec {
   jsStorageType storage;
   std::int64_t duplicates_ns;  // the Nats-Msg-Id window
   bool allow_direct;
+  int replicas;
   // Republished once stored (the live subjects of core/chat/subjects.hpp); null for none.
   const char* republish_source;
   const char* republish_destination;
@@ -75,7 +76,13 @@ Result<void> recreate_stream(NatsClient& nats, jsStreamConfig& config, const Str
   return {};
 }
 
-Result<void> ensure_stream(NatsClient& nats, StreamSpec spec) {
+// A JetStream cluster that has no leader yet (starting, or electing one after losing a server)
+// answers nothing or "temporarily unavailable" (10008): worth asking again.
+bool jetstream_settling(natsStatus s, jsErrCode code) {
+  return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || code == 10008;
+}
+
+Result<void> ensure_stream(NatsClient& nats, StreamSpec spec, std::chrono::steady_clock::time_point give_up_at) {
   jsStreamConfig config;
   jsStreamConfig_Init(&config);
   config.Name = spec.name;
@@ -86,6 +93,7 @@ Result<void> ensure_stream(NatsClient& nats, StreamSpec spec) {
   // Nats-Msg-Id duplicates are dropped within this window.
   config.Duplicates = std::min<std::int64_t>(spec.duplicates_ns, spec.max_age_ns);
   config.AllowDirect = spec.allow_direct;
+  config.Replicas = spec.replicas;
   jsRePublish republish;
   if (spec.republish_source != nullptr) {
     jsRePublish_Init(&republish);
@@ -97,6 +105,13 @@ Result<void> ensure_stream(NatsClient& nats, StreamSpec spec) {
   jsStreamInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_GetStreamInfo(&info, nats.jetstream(), spec.name, nullptr, &code);
+  for (bool said = false; jetstream_settling(s, code) && std::chrono::steady_clock::now() < give_up_at;) {
+    if (!said) obs::logger("bus")->info("JetStream on {} is not ready (no leader yet?): asking again", nats.url());
+    said = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    code = static_cast<jsErrCode>(0);
+    s = js_GetStreamInfo(&info, nats.jetstream(), spec.name, nullptr, &code);
+  }
   if (s == NATS_OK) {
     const bool republish_changes = !republishes_as(info->Config->RePublish, spec);
     jsStreamInfo_Destroy(info);
@@ -106,9 +121,24 @@ Result<void> ensure_stream(NatsClient& nats, StreamSpec spec) {
   } else if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
     s = js_AddStream(&info, nats.jetstream(), &config, nullptr, &code);
   }
+  // A lone nats-server takes any replica count, says it back, and keeps one copy: only a stream
+  // in a cluster (whose info names the cluster) has copies elsewhere.
+  const bool in_cluster = s == NATS_OK && info != nullptr && info->Cluster != nullptr && info->Cluster->Name != nullptr &&
+                          *info->Cluster->Name != '\0';
+  const std::int64_t kept = in_cluster ? info->Config->Replicas : 1;
   if (info != nullptr) jsStreamInfo_Destroy(info);
+  const std::string needs = "--stream-replicas " + std::to_string(spec.replicas) +
+                            " needs a JetStream cluster of at least " + std::to_string(spec.replicas) + " servers";
   if (s != NATS_OK) {
-    return tl::unexpected(nats_error(s, std::string("stream ") + spec.name + " (JetStream code " + std::to_string(code) + ")"));
+    std::string what = std::string("stream ") + spec.name + " with " + std::to_string(spec.replicas) + " replica" +
+                       (spec.replicas == 1 ? "" : "s") + " (JetStream code " + std::to_string(code) + ")";
+    // 10074: replicas > 1 on a server without a cluster; 10005: fewer servers than replicas.
+    if (spec.replicas > 1 && (code == 10074 || code == 10005 || s == NATS_TIMEOUT)) what += ": " + needs;
+    return tl::unexpected(nats_error(s, what));
+  }
+  if (kept < spec.replicas) {
+    return fail(Errc::unavailable, std::string("stream ") + spec.name + " on " + nats.url() + " keeps " +
+                                       std::to_string(kept) + " cop" + (kept == 1 ? "y" : "ies") + ": " + needs);
   }
   return {};
 }
@@ -119,16 +149,19 @@ Result<void> ensure_streams(NatsClient& nats, const StreamOptions& options) {
   constexpr std::int64_t kDay = 24 * 3600 * kSecond;
   constexpr std::int64_t kTwoMinutes = 2 * 60 * kSecond;
   const std::int64_t dedupe_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options.dedupe_window).count();
+  const int r = options.replicas;
   const StreamSpec specs[] = {
-      {kMessagesStream, {"chat.room.*.message", "chat.dm.*.message"}, 30 * kDay, js_FileStorage, dedupe_ns, true,
+      {kMessagesStream, {"chat.room.*.message", "chat.dm.*.message"}, 30 * kDay, js_FileStorage, dedupe_ns, true, r,
        "chat.*.*.message", "chat.live.$2.message.$1"},
-      {kPresenceStream, {"chat.user.*.presence"}, 5 * 60 * kSecond, js_MemoryStorage, kTwoMinutes, false, nullptr, nullptr},
-      {kTypingStream, {"chat.room.*.typing"}, 10 * kSecond, js_MemoryStorage, kTwoMinutes, false, "chat.room.*.typing",
+      {kPresenceStream, {"chat.user.*.presence"}, 5 * 60 * kSecond, js_MemoryStorage, kTwoMinutes, false, r, nullptr,
+       nullptr},
+      {kTypingStream, {"chat.room.*.typing"}, 10 * kSecond, js_MemoryStorage, kTwoMinutes, false, r, "chat.room.*.typing",
        "chat.live.$1.typing"},
-      {kDeadLetterStream, {"chat.deadletter.>"}, 30 * kDay, js_FileStorage, kTwoMinutes, false, nullptr, nullptr},
+      {kDeadLetterStream, {"chat.deadletter.>"}, 30 * kDay, js_FileStorage, kTwoMinutes, false, r, nullptr, nullptr},
   };
+  const auto give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (const StreamSpec& spec : specs) {
-    if (auto r = ensure_stream(nats, spec); !r) return r;
+    if (auto ensured = ensure_stream(nats, spec, give_up_at); !ensured) return ensured;
   }
   return {};
 }
@@ -139,6 +172,14 @@ StreamMessageRequest stream_message_request(const char* stream, std::uint64_t se
 
 StreamMessageRequest newest_message_request(const char* stream, const std::string& subject) {
   return {std::string("$JS.API.DIRECT.GET.") + stream, nlohmann::json{{"last_by_subj", subject}}.dump()};
+}
+
+bool jetstream_ready(NatsClient& nats) {
+  jsAccountInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetAccountInfo(&info, nats.jetstream(), nullptr, &code);
+  if (info != nullptr) jsAccountInfo_Destroy(info);
+  return s == NATS_OK;
 }
 
 Result<void> await_streams(NatsClient& nats, std::chrono::milliseconds patience) {
@@ -173,7 +214,18 @@ Result<std::vector<StreamReport>> report_streams(NatsClient& nats) {
     jsErrCode code = static_cast<jsErrCode>(0);
     natsStatus s = js_GetStreamInfo(&info, nats.jetstream(), stream, nullptr, &code);
     if (s != NATS_OK) return tl::unexpected(nats_error(s, std::string("stream info of ") + stream));
-    StreamReport report{stream, info->State.Msgs, info->State.Bytes, {}};
+    StreamReport report;
+    report.name = stream;
+    report.messages = info->State.Msgs;
+    report.bytes = info->State.Bytes;
+    report.replicas = static_cast<int>(info->Config->Replicas);
+    if (const jsClusterInfo* cluster = info->Cluster; cluster != nullptr) {
+      report.leader = cluster->Leader != nullptr ? cluster->Leader : "";
+      for (int i = 0; i < cluster->ReplicasLen; ++i) {
+        const jsPeerInfo* peer = cluster->Replicas[i];
+        report.peers.push_back({peer->Name != nullptr ? peer->Name : "", peer->Current, peer->Offline});
+      }
+    }
     jsStreamInfo_Destroy(info);
     jsConsumerInfoList* consumers = nullptr;
     if (js_Consumers(&consumers, nats.jetstream(), stream, nullptr, &code) == NATS_OK && consumers != nullptr) {

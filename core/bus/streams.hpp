@@ -23,12 +23,19 @@ struct StreamOptions {
   // --dedupe-window`). nats-server keeps every id of the window in memory: about 100 bytes per
   // message, so window × message rate.
   std::chrono::milliseconds dedupe_window{std::chrono::minutes(2)};
+  // Copies of each stream kept by the servers of a NATS cluster (`serve --stream-replicas`):
+  // 3 survives one server lost, 5 two. More than 1 needs a JetStream cluster of at least as many
+  // servers; an existing stream is scaled to it.
+  int replicas = 1;
 };
 
 // Creates CHAT_MESSAGES, CHAT_PRESENCE, CHAT_TYPING and CHAT_DEADLETTER, or brings their
 // subjects, max age, storage and duplicate window up to date. CHAT_MESSAGES allows direct gets
 // (stream_message_request).
 Result<void> ensure_streams(NatsClient& nats, const StreamOptions& options = {});
+
+// Whether JetStream answers on `nats` (a cluster answers only once it has a leader).
+bool jetstream_ready(NatsClient& nats);
 
 // Waits up to `patience` for the four streams to exist, changing none of them: the streams'
 // settings have one owner, the service role (ensure_streams), so that processes started with
@@ -55,6 +62,16 @@ struct StreamReport {
   std::string name;
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
+  int replicas = 1;
+  // In a NATS cluster, the server that leads the stream and those that hold its copies (with
+  // whether each is current); empty without a cluster.
+  std::string leader;
+  struct Peer {
+    std::string name;
+    bool current = false;
+    bool offline = false;
+  };
+  std::vector<Peer> peers;
   std::vector<ConsumerReport> consumers;
 };
 // The state of the three streams and their consumers, for `parkchat stats`. Blocking (JetStream

@@ -33,6 +33,14 @@ std::string live_wildcard(std::string_view room_id);
 // chat.user.{id}.presence
 std::string presence_subject(std::int64_t user_id);
 
+// For `serve --ack-after stored`. chat.messages.committed: after each transaction, a persister
+// announces the ids it committed ({"ids": [...]}, one notice per batch, plain NATS), and each
+// gateway process follows it. chat.messages.stored: a request to the service role, {"ids":
+// [...]} → {"stored": [...]}, the ids of those that are in history (for a notice missed, or
+// sent before the gateway started).
+inline constexpr const char* kCommittedSubject = "chat.messages.committed";
+inline constexpr const char* kStoredSubject = "chat.messages.stored";
+
 // The token after the room id ("message" of chat.room.x.message and chat.live.x.message.dm);
 // the last token of a shorter subject.
 std::string_view subject_kind(std::string_view subject);

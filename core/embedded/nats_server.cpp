@@ -52,8 +52,18 @@ Result<std::unique_ptr<NatsServer>> NatsServer::start(const NatsServerOptions& o
     }
     const int port = reservation ? reservation->port() : options.port;
     SpawnOptions spawn;
-    spawn.argv = {*binary, "-a", "127.0.0.1", "-p", std::to_string(port), "-js", "-sd", options.store_dir.string(),
-                  "-n", "parkchat-embedded"};
+    spawn.argv = {*binary, "-a", "127.0.0.1", "-p", std::to_string(port), "-js", "-sd", options.store_dir.string()};
+    if (const auto& member = options.cluster) {
+      std::string routes;
+      for (int peer : member->peer_route_ports) {
+        routes += (routes.empty() ? "" : ",") + std::string("nats://127.0.0.1:") + std::to_string(peer);
+      }
+      spawn.argv.insert(spawn.argv.end(), {"-n", member->server_name, "--cluster_name", member->cluster_name,
+                                           "--cluster", "nats://127.0.0.1:" + std::to_string(member->route_port),
+                                           "--routes", routes});
+    } else {
+      spawn.argv.insert(spawn.argv.end(), {"-n", "parkchat-embedded"});
+    }
     spawn.run_as = options.run_as;
     spawn.output_path = options.log_path;
     spawn.death_signal = SIGTERM;

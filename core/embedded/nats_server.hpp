@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/base/error.hpp"
 #include "core/embedded/child_process.hpp"
@@ -17,6 +18,15 @@ struct NatsServerOptions {
   std::string log_path;
   std::optional<RunAs> run_as;
   int port = 0;  // 0: a free port; otherwise this one (to restart a server where clients expect it)
+  // A member of a JetStream cluster on loopback: its name (unique in the cluster), the cluster's
+  // name, its route port and the other members' route ports. Empty name: a lone server.
+  struct ClusterMember {
+    std::string server_name;
+    std::string cluster_name;
+    int route_port = 0;
+    std::vector<int> peer_route_ports;
+  };
+  std::optional<ClusterMember> cluster;
 };
 
 class NatsServer {

@@ -59,6 +59,15 @@ Result<void> MessageRepository::insert(const chat::Message& m) {
   return {};
 }
 
+std::vector<std::string> MessageRepository::stored_ids(const std::vector<std::string>& ids) {
+  std::vector<std::string> stored;
+  if (ids.empty()) return stored;
+  for (const auto& row : tx_.exec_params("SELECT id::text FROM chat_messages WHERE id = ANY($1::uuid[])", uuid_array(ids))) {
+    stored.push_back(row[0].as<std::string>());
+  }
+  return stored;
+}
+
 Result<MessagePage> MessageRepository::list(const std::string& room_id, std::int64_t user, int limit,
                                             const std::optional<chat::Cursor>& cursor) {
   if (!is_member(tx_, room_id, user)) return fail(Errc::not_found, "room not found");

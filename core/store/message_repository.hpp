@@ -50,6 +50,8 @@ class MessageRepository {
   // Stores `message` (nothing when its id is stored already: the persister may have been
   // first) and moves the room's updated_at either way.
   Result<void> insert(const chat::Message& message);
+  // Which of `ids` (canonical UUIDs) are stored.
+  std::vector<std::string> stored_ids(const std::vector<std::string>& ids);
   // Newest first, after `cursor`; `limit` is clamped to 1..100. NOT_FOUND unless a member.
   Result<MessagePage> list(const std::string& room_id, std::int64_t user, int limit,
                            const std::optional<chat::Cursor>& cursor);

@@ -5,6 +5,7 @@
 #include "core/base/clock.hpp"
 #include "core/base/uuid.hpp"
 #include "core/bus/streams.hpp"
+#include "core/chat/commit_notice.hpp"
 #include "core/chat/message.hpp"
 #include "core/chat/subjects.hpp"
 #include "core/obs/log.hpp"
@@ -16,6 +17,12 @@ namespace parkchat::gateway {
 namespace {
 
 constexpr const char* kNamespace = "/chat";
+// With --ack-after stored: how long a send that the stream has waits for the notice of its
+// commit before the service is asked, and how many sends of a process may wait at once; beyond
+// that, new sends are refused UNAVAILABLE (PostgreSQL is behind or down, and the held sends'
+// memory must stay bounded).
+constexpr auto kCommitPatience = std::chrono::seconds(5);
+constexpr std::size_t kMaxAwaitingCommit = 20'000;
 // Joins that cost a service request, per socket: a client rejoining its rooms after a
 // reconnect is served at once; one probing random room ids is slowed down.
 constexpr double kLookupRate = 20;
@@ -75,7 +82,8 @@ GatewayProcess::GatewayProcess(bus::NatsClient& nats, std::string id, std::size_
       rooms(nats, gateway_id),
       users(max_sockets_per_user, [&nats, this](std::int64_t user_id, const char* status) {
         publish_presence(nats, gateway_id, user_id, status);
-      }) {}
+      }),
+      commits(kCommitPatience) {}
 
 ChatGateway::ChatGateway(bus::NatsClient& nats, bus::AsyncRequester& requester, limits::UserBudgets& budgets,
                          GatewayProcess& process, ChatGatewayOptions options)
@@ -376,6 +384,11 @@ void ChatGateway::send_message(SioSocket& socket, const nlohmann::json& payload,
     return refuse_unavailable(socket, ack,
                               "the gateway is overloaded: deliveries wait " + std::to_string(wait.count()) + " ms", wait);
   }
+  if (options_.ack_after_stored && process_.commits.waiting() >= kMaxAwaitingCommit) {
+    return refuse_unavailable(socket, ack,
+                              std::to_string(kMaxAwaitingCommit) + " sends already wait for PostgreSQL to store them",
+                              std::chrono::seconds(1));
+  }
   if (auto wait = budgets_.take(limits::Budget::sends, chat.user.user_id)) {
     return refuse_rate_limited(socket, ack,
                                "too many messages: at most " +
@@ -434,7 +447,7 @@ void ChatGateway::on_published(const std::string& msg_id, Result<bus::PublishAck
   if (socket == nullptr) return;
   if (!stored) return answer_send(*socket, send, tl::unexpected(stored.error()));
   if (!stored->duplicate) {
-    return answer_send(*socket, send, nlohmann::json{{"success", true}, {"message", chat::to_json(send.message)}, {"duplicate", false}});
+    return answer_stored(send, {{"success", true}, {"message", chat::to_json(send.message)}, {"duplicate", false}}, false);
   }
   // The stream had the id and dropped this copy: a retry gets the message stored first, a
   // different message under a taken id is CONFLICT.
@@ -457,7 +470,58 @@ void ChatGateway::on_original(const PendingSend& send, const Result<std::string>
   if (auto resend = chat::check_resend(*original, send.message.room_id, send.message.sender_id); !resend) {
     return answer_send(*socket, send, tl::unexpected(resend.error()));
   }
-  answer_send(*socket, send, nlohmann::json{{"success", true}, {"message", chat::to_json(*original)}, {"duplicate", true}});
+  answer_stored(send, {{"success", true}, {"message", chat::to_json(*original)}, {"duplicate", true}}, true);
+}
+
+struct ChatGateway::AwaitingCommit {
+  PendingSend send;
+  nlohmann::json success;
+  bool answered = false;
+};
+
+void ChatGateway::answer_stored(const PendingSend& send, nlohmann::json success, bool duplicate) {
+  if (!options_.ack_after_stored) {
+    SioSocket* socket = find_socket(send.socket_id);
+    if (socket != nullptr) answer_send(*socket, send, std::move(success));
+    return;
+  }
+  auto awaiting = std::make_shared<AwaitingCommit>(AwaitingCommit{send, std::move(success)});
+  process_.commits.await(send.message.id, [this, awaiting](bool committed) {
+    web_->post([this, awaiting, committed] {
+      if (committed) return finish_commit(*awaiting, {});
+      ask_if_committed(awaiting, true);
+    });
+  });
+  if (duplicate) ask_if_committed(awaiting, false);
+}
+
+void ChatGateway::ask_if_committed(const std::shared_ptr<AwaitingCommit>& awaiting, bool last) {
+  if (awaiting->answered) return;
+  requester_.request(
+      chat::kStoredSubject, chat::commit_notice({awaiting->send.message.id}), options_.service_timeout, [this, awaiting, last](Result<std::string> reply) {
+        web_->post([this, awaiting, last, reply = std::move(reply)] {
+          const std::string& id = awaiting->send.message.id;
+          Result<nlohmann::json> data =
+              reply ? proto::open_envelope(proto::parse_bounded_json(*reply)) : tl::unexpected(reply.error());
+          const std::vector<std::string> stored = data ? chat::ids_of(*data, "stored") : std::vector<std::string>{};
+          if (std::find(stored.begin(), stored.end(), id) != stored.end()) return finish_commit(*awaiting, {});
+          if (!last) return;  // the notice is still awaited
+          finish_commit(*awaiting,
+                        fail(Errc::unavailable, "message " + id + " is in the stream but not yet stored in PostgreSQL " +
+                                                    (data ? std::string("after ") + std::to_string(kCommitPatience.count() / 1000) + " s"
+                                                          : "(the service cannot say: " + data.error().message + ")") +
+                                                    "; resend it with the same id"));
+        });
+      });
+}
+
+void ChatGateway::finish_commit(AwaitingCommit& awaiting, Result<void> committed) {
+  if (awaiting.answered) return;
+  awaiting.answered = true;
+  SioSocket* socket = find_socket(awaiting.send.socket_id);
+  if (socket == nullptr) return;
+  if (!committed) return answer_send(*socket, awaiting.send, tl::unexpected(committed.error()));
+  answer_send(*socket, awaiting.send, std::move(awaiting.success));
 }
 
 void ChatGateway::answer_send(SioSocket& socket, const PendingSend& send, Result<nlohmann::json> outcome) {

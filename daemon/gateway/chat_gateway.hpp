@@ -25,6 +25,7 @@
 #include "core/bus/nats_client.hpp"
 #include "core/chat/message.hpp"
 #include "core/chat/room.hpp"
+#include "daemon/gateway/commit_watch.hpp"
 #include "daemon/gateway/gateway_metrics.hpp"
 #include "daemon/gateway/handoff.hpp"
 #include "daemon/gateway/room_hub.hpp"
@@ -48,6 +49,9 @@ struct ChatGatewayOptions {
   // Sends are refused (UNAVAILABLE, with retryAfterMs) while room events wait longer than this
   // for the gateway's thread.
   std::chrono::milliseconds max_queue_delay{250};
+  // `serve --ack-after stored`: a send's success waits until its row is committed in
+  // PostgreSQL (CommitWatch), not only until the stream has it.
+  bool ack_after_stored = false;
   // Where refusals and latencies are counted, if set; must outlive the gateway.
   GatewayMetrics* metrics = nullptr;
 };
@@ -69,6 +73,8 @@ struct GatewayProcess {
   const std::string gateway_id;
   RoomHub rooms;
   UserDirectory users;
+  // Followed (CommitWatch::follow) only with --ack-after stored.
+  CommitWatch commits;
   std::vector<ChatGateway*> shards;  // by index; filled before the first client
 };
 
@@ -139,6 +145,14 @@ class ChatGateway : public Namespace {
   void on_published(const std::string& msg_id, Result<bus::PublishAck> stored);
   // A duplicate's answer, once the stream's first copy of its id has been read.
   void on_original(const PendingSend& send, const Result<std::string>& reply);
+  // A send the stream has: acknowledged now, or with --ack-after stored once its row is
+  // committed (`duplicate`: the stream had the id before, so its notice may be long gone).
+  void answer_stored(const PendingSend& send, nlohmann::json success, bool duplicate);
+  struct AwaitingCommit;
+  // Asks the service whether the send's row is committed; when it is not and `last`, the send
+  // is refused UNAVAILABLE (the client resends it with the same id).
+  void ask_if_committed(const std::shared_ptr<AwaitingCommit>& awaiting, bool last);
+  void finish_commit(AwaitingCommit& awaiting, Result<void> committed);
   bus::Headers origin(const SioSocket& socket) const;
 
   // The refusal of a request: its ack (when the client asked for one) and an `error` event.

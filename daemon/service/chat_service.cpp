@@ -4,6 +4,7 @@
 
 #include "core/base/uuid.hpp"
 #include "core/bus/streams.hpp"
+#include "core/chat/commit_notice.hpp"
 #include "core/chat/room.hpp"
 #include "core/chat/subjects.hpp"
 #include "core/obs/log.hpp"
@@ -159,6 +160,9 @@ Outcome messages_save(const ChatService::Context& context, const nlohmann::json&
       if (auto resend = chat::check_resend(*original, m.room_id, m.sender_id); !resend) {
         return tl::unexpected(resend.error());
       }
+      // Stored here too (the persister may not have it yet): what REST acknowledges is in
+      // history, whatever --ack-after says.
+      if (auto inserted = messages.insert(*original); !inserted) return tl::unexpected(inserted.error());
       return Saved{std::move(*original), true};
     }
     if (auto inserted = messages.insert(m); !inserted) return tl::unexpected(inserted.error());
@@ -168,6 +172,16 @@ Outcome messages_save(const ChatService::Context& context, const nlohmann::json&
   nlohmann::json data = chat::to_json(saved->message);
   data["duplicate"] = saved->duplicate;
   return Outcome{std::move(data), {}, {}, saved->duplicate, {}};
+}
+
+// chat.messages.stored: which of the ids are in history (for --ack-after stored, when a
+// gateway missed the persister's notice).
+Outcome messages_stored(const ChatService::Context& context, const nlohmann::json& p) {
+  const std::vector<std::string> ids = chat::ids_of(p);
+  auto stored = in_transaction<std::vector<std::string>>(
+      context.conn, [&](pqxx::work& tx) -> Result<std::vector<std::string>> { return store::MessageRepository(tx).stored_ids(ids); });
+  if (!stored) return failed(stored.error());
+  return Outcome{nlohmann::json{{"stored", std::move(*stored)}}, {}, {}, {}, {}};
 }
 
 Outcome health(const ChatService::Context& context, const nlohmann::json&) {
@@ -244,8 +258,17 @@ Outcome stats(const ChatService::Context& context, const nlohmann::json&) {
     for (const auto& stream : *streams) {
       nlohmann::json consumers = nlohmann::json::object();
       for (const auto& c : stream.consumers) consumers[c.name] = {{"pending", c.pending}, {"ackPending", c.ack_pending}};
-      out["streams"].push_back(
-          {{"name", stream.name}, {"messages", stream.messages}, {"bytes", stream.bytes}, {"consumers", consumers}});
+      nlohmann::json entry = {{"name", stream.name},       {"messages", stream.messages}, {"bytes", stream.bytes},
+                              {"replicas", stream.replicas}, {"consumers", consumers}};
+      if (!stream.leader.empty()) {
+        entry["leader"] = stream.leader;
+        nlohmann::json peers = nlohmann::json::array();
+        for (const auto& peer : stream.peers) {
+          peers.push_back({{"name", peer.name}, {"current", peer.current}, {"offline", peer.offline}});
+        }
+        entry["peers"] = std::move(peers);
+      }
+      out["streams"].push_back(std::move(entry));
     }
   }
   return Outcome{std::move(out), {}, {}, {}, {}};
@@ -266,6 +289,7 @@ constexpr Route kRoutes[] = {
     {"chat.messages.save", messages_save},
     {"chat.messages.markRead", messages_mark_read},
     {"chat.messages.unreadCount", messages_unread_count},
+    {chat::kStoredSubject, messages_stored},
     {"booking.created", booking_changed},
     {"booking.updated", booking_changed},
     {"booking.cancelled", booking_cancelled},

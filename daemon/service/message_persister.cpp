@@ -4,6 +4,8 @@
 #include <set>
 
 #include "core/bus/streams.hpp"
+#include "core/chat/commit_notice.hpp"
+#include "core/chat/subjects.hpp"
 #include "core/obs/log.hpp"
 #include "core/proto/bounded_json.hpp"
 #include "core/store/message_batches.hpp"
@@ -172,6 +174,16 @@ bool MessagePersister::write(Batch& batch) {
   for (const auto& [entry, reason] : result.refused) refused.insert(entry);
   for (auto& entry : batch) {
     if (refused.count(&entry) == 0) bus::ack(entry.msg.get());
+  }
+  // One notice for the transaction, for gateways that acknowledge sends once stored
+  // (--ack-after stored); lost, it costs them a question to the service.
+  std::vector<std::string> committed_ids;
+  committed_ids.reserve(batch.size());
+  for (auto& entry : batch) {
+    if (refused.count(&entry) == 0) committed_ids.push_back(entry.message.id);
+  }
+  if (auto announced = nats_.publish(chat::kCommittedSubject, chat::commit_notice(committed_ids)); !announced) {
+    log->warn("commit of {} messages not announced err={}", committed_ids.size(), announced.error().message);
   }
   bool all_done = true;
   for (const auto& [entry, reason] : result.refused) all_done = dead_letter(entry->msg.get(), reason) && all_done;

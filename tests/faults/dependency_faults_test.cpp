@@ -6,7 +6,6 @@
 
 #include <signal.h>
 
-#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -24,34 +23,20 @@ using namespace std::chrono_literals;
 
 constexpr const char* kSecret = "dependency-faults-secret";
 
-void wait_for_traffic(ServeProcess& g) {
-  ASSERT_TRUE(wait_until([&] { return metric_sum(g.port(), "parkchat_messages_sent_total") >= 400; }, 60s)) << g.log();
-}
-
-// `url` (postgresql://…@127.0.0.1:PORT/db) with its port replaced.
-std::string with_port(const std::string& url, int port) {
-  return std::regex_replace(url, std::regex("@127\\.0\\.0\\.1:[0-9]+/"), "@127.0.0.1:" + std::to_string(port) + "/");
-}
-
-int port_of(const std::string& url) {
-  std::smatch match;
-  if (!std::regex_search(url, match, std::regex("@127\\.0\\.0\\.1:([0-9]+)/"))) return 0;
-  return std::stoi(match[1]);
-}
 
 TEST(DependencyFaults, PostgresUnreachableFor30sLosesNothing) {
   ScratchDatabase db;
-  FaultProxy postgres(port_of(db.url()));
+  FaultProxy postgres(database_port(db.url()));
   DeploymentOptions options;
   options.nats_url = TestStack::get().nats_url();
   options.database_url = db.url();
-  options.service_database_url = with_port(db.url(), postgres.port());
+  options.service_database_url = with_database_port(db.url(), postgres.port());
   options.jwt_secret = kSecret;
   options.gateways = 1;
   Deployment d(options);
   ASSERT_TRUE(d.started()) << d.logs();
   BackgroundSimulation sim(fault_load(20), d.gateway_urls(), kSecret);
-  wait_for_traffic(d.gateway(0));
+  wait_for_sends(d.gateway(0), 400);
   postgres.reset_and_refuse(30s);
   const auto report = sim.finish(300s);
   expect_nothing_lost("PostgreSQL unreachable for 30 s", report, sim.output() + "\n" + d.logs());
@@ -82,7 +67,7 @@ TEST(DependencyFaults, NatsServerKilledAndRestartedLosesNothing) {
   Deployment d(options);
   ASSERT_TRUE(d.started()) << d.logs();
   BackgroundSimulation sim(fault_load(15), d.gateway_urls(), kSecret);
-  wait_for_traffic(d.gateway(0));
+  wait_for_sends(d.gateway(0), 400);
   ::kill((*nats)->pid(), SIGKILL);
   (*nats)->stop();  // reaps it
   auto again = embedded::NatsServer::start(nats_options);

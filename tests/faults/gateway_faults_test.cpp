@@ -25,18 +25,13 @@ DeploymentOptions two_gateways(const ScratchDatabase& db) {
   return options;
 }
 
-// Waits until gateway `g` has carried `sends` messages, so that the fault falls mid-run.
-void wait_for_traffic(ServeProcess& g, double sends) {
-  ASSERT_TRUE(wait_until([&] { return metric_sum(g.port(), "parkchat_messages_sent_total") >= sends; }, 60s))
-      << "no traffic through " << g.url() << "\n" << g.log();
-}
 
 TEST(GatewayFaults, KillNineOfAGatewayLosesNothingAcknowledged) {
   ScratchDatabase db;
   Deployment d(two_gateways(db));
   ASSERT_TRUE(d.started()) << d.logs();
   BackgroundSimulation sim(fault_load(12), d.gateway_urls(), kSecret);
-  wait_for_traffic(d.gateway(0), 400);
+  wait_for_sends(d.gateway(0), 400);
   d.gateway(0).kill();
   const auto report = sim.finish(180s);
   expect_nothing_lost("kill -9 of one of two gateways", report, sim.output() + "\n" + d.logs());
@@ -49,7 +44,7 @@ TEST(GatewayFaults, SigtermOfAGatewayCostsItsClientsOnlyAReconnect) {
   Deployment d(two_gateways(db));
   ASSERT_TRUE(d.started()) << d.logs();
   BackgroundSimulation sim(fault_load(12), d.gateway_urls(), kSecret);
-  wait_for_traffic(d.gateway(0), 400);
+  wait_for_sends(d.gateway(0), 400);
   EXPECT_EQ(d.gateway(0).stop(), 0) << d.logs();
   const auto report = sim.finish(180s);
   expect_nothing_lost("SIGTERM of one of two gateways", report, sim.output() + "\n" + d.logs());

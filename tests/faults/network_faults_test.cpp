@@ -27,11 +27,6 @@ struct Behind {
       : serve({"--nats-url", TestStack::get().nats_url(), "--database-url", db.url(), "--jwt-secret", kSecret, "--threads",
                "2"}),
         proxy(serve.port()) {}
-  // Once the clients are chatting through the proxy, so that the fault falls mid-run.
-  void wait_for_traffic() {
-    ASSERT_TRUE(wait_until([&] { return metric_sum(serve.port(), "parkchat_messages_sent_total") >= 500; }, 60s))
-        << serve.log();
-  }
   ServeProcess serve;
   FaultProxy proxy;
 };
@@ -41,7 +36,7 @@ TEST(NetworkFaults, EveryClientConnectionResetAndRefusedFor2sLosesNothing) {
   Behind b(db);
   ASSERT_FALSE(b.serve.url().empty());
   BackgroundSimulation sim(load(), {b.proxy.url()}, kSecret);
-  b.wait_for_traffic();
+  wait_for_sends(b.serve, 500);
   b.proxy.reset_and_refuse(2s);
   const auto report = sim.finish(180s);
   expect_nothing_lost("client connections reset and refused for 2 s", report, sim.output() + "\n" + b.serve.log());
@@ -54,7 +49,7 @@ TEST(NetworkFaults, A5sBlackholeOfEveryClientConnectionLosesNothing) {
   Behind b(db);
   ASSERT_FALSE(b.serve.url().empty());
   BackgroundSimulation sim(load(), {b.proxy.url()}, kSecret);
-  b.wait_for_traffic();
+  wait_for_sends(b.serve, 500);
   const double delivered_before = metric_sum(b.serve.port(), "parkchat_deliveries_total");
   b.proxy.blackhole(5s);
   const auto report = sim.finish(180s);

@@ -31,16 +31,13 @@ DeploymentOptions two_services(const ScratchDatabase& db) {
   return options;
 }
 
-void wait_for_traffic(ServeProcess& g) {
-  ASSERT_TRUE(wait_until([&] { return metric_sum(g.port(), "parkchat_messages_sent_total") >= 400; }, 60s)) << g.log();
-}
 
 TEST(ServiceFaults, KillNineOfOneOfTwoServicesLosesNothing) {
   ScratchDatabase db;
   Deployment d(two_services(db));
   ASSERT_TRUE(d.started()) << d.logs();
   BackgroundSimulation sim(fault_load(12), d.gateway_urls(), kSecret);
-  wait_for_traffic(d.gateway(0));
+  wait_for_sends(d.gateway(0), 400);
   d.service(0).kill();
   const auto report = sim.finish(240s);
   expect_nothing_lost("kill -9 of one of two services", report, sim.output() + "\n" + d.logs());
@@ -51,7 +48,7 @@ TEST(ServiceFaults, OneOfTwoServicesStoppedFor20sLosesNothing) {
   Deployment d(two_services(db));
   ASSERT_TRUE(d.started()) << d.logs();
   BackgroundSimulation sim(fault_load(12), d.gateway_urls(), kSecret);
-  wait_for_traffic(d.gateway(0));
+  wait_for_sends(d.gateway(0), 400);
   d.service(0).signal(SIGSTOP);
   std::this_thread::sleep_for(20s);  // the fault itself, not a wait for anything
   d.service(0).signal(SIGCONT);

@@ -96,6 +96,19 @@ TEST_F(JetStreamTest, OnlyTheServiceRoleSetsTheStreams) {
   ASSERT_TRUE(bus::ensure_streams(chat_.nats()));  // as the other tests expect them
 }
 
+// Copies on other servers need other servers: a lone nats-server keeps one copy whatever it is
+// told, so the service refuses to start, with an error that says what --stream-replicas needs.
+TEST_F(JetStreamTest, ReplicasWithoutAClusterAreRefusedClearly) {
+  bus::StreamOptions options;
+  options.replicas = 3;
+  auto ensured = bus::ensure_streams(chat_.nats(), options);
+  ASSERT_FALSE(ensured);
+  EXPECT_NE(ensured.error().message.find("keeps 1 copy: --stream-replicas 3 needs a JetStream cluster of at least 3 servers"),
+            std::string::npos)
+      << ensured.error().message;
+  ASSERT_TRUE(bus::ensure_streams(chat_.nats()));
+}
+
 TEST_F(JetStreamTest, PublishedMessagesAreStoredOnceAndMoveTheRoomForward) {
   std::vector<json> sent;
   for (int i = 0; i < 200; ++i) sent.push_back(ChatHarness::message(room_, 1 + i % 3, "m" + std::to_string(i)));

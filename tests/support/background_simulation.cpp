@@ -101,4 +101,10 @@ double metric_sum(int port, const std::string& name) {
   return sum;
 }
 
+void wait_for_sends(ServeProcess& gateway, double sends) {
+  ASSERT_TRUE(wait_until([&] { return metric_sum(gateway.port(), "parkchat_messages_sent_total") >= sends; },
+                         std::chrono::seconds(60)))
+      << "fewer than " << sends << " sends through " << gateway.url() << " in 60 s\n" << gateway.log();
+}
+
 }  // namespace parkchat::testing

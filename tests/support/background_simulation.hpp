@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/embedded/child_process.hpp"
+#include "tests/support/serve_process.hpp"
 #include "tests/support/test_stack.hpp"
 
 namespace parkchat::testing {
@@ -42,5 +43,9 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 
 // A counter of a serve's /metrics (the sum over its labels), 0 when it cannot be read.
 double metric_sum(int port, const std::string& name);
+
+// Waits (up to 60 s) until gateway `gateway` has acknowledged `sends` messages in all, so that
+// a fault falls mid-run; a test failure naming the gateway when it does not.
+void wait_for_sends(ServeProcess& gateway, double sends);
 
 }  // namespace parkchat::testing

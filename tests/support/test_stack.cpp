@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <regex>
 #include <stdexcept>
 
 #include "core/store/pg_connection.hpp"
@@ -72,6 +73,16 @@ ScratchDatabase::ScratchDatabase() {
 }
 
 ScratchDatabase::~ScratchDatabase() { exec_admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"); }
+
+int database_port(const std::string& url) {
+  std::smatch match;
+  if (!std::regex_search(url, match, std::regex("@127\\.0\\.0\\.1:([0-9]+)/"))) return 0;
+  return std::stoi(match[1]);
+}
+
+std::string with_database_port(const std::string& url, int port) {
+  return std::regex_replace(url, std::regex("@127\\.0\\.0\\.1:[0-9]+/"), "@127.0.0.1:" + std::to_string(port) + "/");
+}
 
 ScratchDir::ScratchDir() : path_(make_temp_dir("parkchat-scratch-")) {
   // Embedded servers run as `postgres` when we are root; they must be able to pass through.

@@ -56,6 +56,11 @@ class ScratchDatabase {
 };
 
 // A fresh temporary directory, removed with its contents when this goes out of scope.
+// The port of a database URL of the test stack (postgresql://…@127.0.0.1:PORT/db), 0 when it
+// names none, and the URL with its port replaced: to put a FaultProxy in front of PostgreSQL.
+int database_port(const std::string& url);
+std::string with_database_port(const std::string& url, int port);
+
 class ScratchDir {
  public:
   ScratchDir();
