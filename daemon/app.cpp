@@ -22,6 +22,7 @@
 #include "core/embedded/local_stack.hpp"
 #include "core/obs/log.hpp"
 #include "core/store/database_pool.hpp"
+#include "core/store/database_identity.hpp"
 #include "core/store/migrator.hpp"
 #include "core/obs/metrics.hpp"
 #include "daemon/api/ops_endpoints.hpp"
@@ -36,6 +37,7 @@
 #include "daemon/notify/notifier.hpp"
 #include "daemon/roles.hpp"
 #include "daemon/service/chat_service.hpp"
+#include "daemon/service/database_agreement.hpp"
 #include "daemon/service/message_persister.hpp"
 #include "daemon/web/http_server.hpp"
 
@@ -211,6 +213,13 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     stops.push([&] { config::remove_running_serve(data_dir); });
   }
 
+  // A read-only standby would fail the migrations below with a less helpful error.
+  if (roles->count(Role::service) != 0) {
+    if (auto identity = store::read_database_identity(database_url); identity && identity->standby) {
+      return fatal("database " + identity->where + " is a read-only standby (pg_is_in_recovery()): the service role "
+                   "writes, so point --database-url at the primary");
+    }
+  }
   auto migrations = apply_migrations(database_url);
   if (!migrations) return fatal("migrations failed: " + migrations.error().message);
   auto secret = config::jwt_secret(settings, config::CreateSecret::yes);
@@ -219,6 +228,9 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
   // The roles, in dependency order; each stop runs in reverse.
   std::unique_ptr<bus::NatsClient> nats;
   std::unique_ptr<store::DatabasePool> pool;
+  // Closed while the services of the group disagree on the database (DatabaseAgreement).
+  service::ServiceGate service_gate;
+  std::unique_ptr<service::DatabaseAgreement> agreement;
   std::unique_ptr<service::ChatService> chat_service;
   std::unique_ptr<service::MessagePersister> persister;
   std::unique_ptr<notify::Notifier> notifier;
@@ -259,12 +271,18 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     if (!opened) return fatal(opened.error().message);
     pool = std::move(*opened);
     role_stops.push([&] { pool->stop(); });
-    chat_service = std::make_unique<service::ChatService>(*nats, *pool);
+    auto identity = store::read_database_identity(database_url);
+    if (!identity) return fatal("service: " + identity.error().message);
+    agreement = std::make_unique<service::DatabaseAgreement>(*nats, *identity, service_gate);
+    if (auto started = agreement->start(); !started) return fatal("service: " + started.error().message);
+    role_stops.push([&] { agreement->stop(); });
+    chat_service = std::make_unique<service::ChatService>(*nats, *pool, &service_gate);
     if (auto started = chat_service->start(); !started) return fatal("service: " + started.error().message);
     role_stops.push([&] { chat_service->stop(); });
     service::PersisterOptions persister_options;
     persister_options.dead_lettered =
         &metrics.counter("parkchat_messages_dead_lettered_total", "Messages the persister sent to CHAT_DEADLETTER");
+    persister_options.gate = &service_gate;
     persister_options.batch_size = &metrics.histogram("parkchat_persister_batch_size",
                                                       "Messages per transaction the persister wrote", "", obs::kSizeBuckets);
     obs::Histogram& lag = metrics.histogram("parkchat_persister_lag_seconds",
@@ -277,7 +295,8 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     role_stops.push([&] { persister->stop(); });
   }
   if (run_notify) {
-    notifier = std::make_unique<notify::Notifier>(*nats, database_url);
+    notifier = std::make_unique<notify::Notifier>(*nats, database_url, "chat-notify",
+                                                  run_service ? &service_gate : nullptr);
     if (auto started = notifier->start(); !started) return fatal("notify: " + started.error().message);
     role_stops.push([&] { notifier->stop(); });
   }

@@ -22,7 +22,8 @@ constexpr auto kStartTimeout = std::chrono::seconds(60);
 constexpr int kPortAttempts = 3;
 constexpr const char* kUser = "parkchat";
 
-// Debian keeps the server binaries out of PATH, under /usr/lib/postgresql/<major>/bin.
+}  // namespace
+
 std::vector<std::string> debian_bin_dirs() {
   std::vector<std::string> dirs;
   std::error_code ec;
@@ -34,6 +35,8 @@ std::vector<std::string> debian_bin_dirs() {
   });
   return dirs;
 }
+
+namespace {
 
 Result<std::string> write_password(const fs::path& path) {
   std::string password = random_hex(16);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/base/error.hpp"
 #include "core/embedded/child_process.hpp"
@@ -15,6 +16,10 @@ namespace parkchat::embedded {
 
 // ephemeral trades crash safety for speed (fsync off): for test servers only.
 enum class Durability { durable, ephemeral };
+
+// Debian keeps PostgreSQL's server programs out of PATH, under /usr/lib/postgresql/<major>/bin:
+// those folders, newest major first.
+std::vector<std::string> debian_bin_dirs();
 
 struct PostgresServerOptions {
   std::filesystem::path data_dir;       // PGDATA

@@ -18,8 +18,9 @@ constexpr auto kRetryDelay = std::chrono::seconds(1);
 
 }  // namespace
 
-Notifier::Notifier(bus::NatsClient& nats, std::string database_url, std::string durable)
-    : nats_(nats), durable_(std::move(durable)), db_(std::move(database_url)) {}
+Notifier::Notifier(bus::NatsClient& nats, std::string database_url, std::string durable,
+                   const service::ServiceGate* gate)
+    : nats_(nats), durable_(std::move(durable)), gate_(gate), db_(std::move(database_url)) {}
 
 Notifier::~Notifier() { stop(); }
 
@@ -57,13 +58,16 @@ bool Notifier::first_time(const std::string& message_id) {
 void Notifier::run() {
   auto log = obs::logger("notify");
   while (!stopping_) {
-    auto batch = consumer_->fetch(256, std::chrono::milliseconds(500));
-    if (!batch) {
-      log->warn("fetch failed err={}", batch.error().message);
-    } else if (batch->empty() || notify(*batch)) {
-      continue;
-    } else {
-      for (auto& msg : *batch) bus::nak(msg.get(), kRetryDelay);
+    // While the gate is closed (the service logs why), nothing is fetched.
+    if (gate_ == nullptr || gate_->is_open()) {
+      auto batch = consumer_->fetch(256, std::chrono::milliseconds(500));
+      if (!batch) {
+        log->warn("fetch failed err={}", batch.error().message);
+      } else if (batch->empty() || notify(*batch)) {
+        continue;
+      } else {
+        for (auto& msg : *batch) bus::nak(msg.get(), kRetryDelay);
+      }
     }
     std::unique_lock lock(mutex_);
     wake_.wait_for(lock, kRetryDelay, [&] { return stopping_.load(); });

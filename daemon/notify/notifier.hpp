@@ -17,6 +17,7 @@
 #include "core/bus/nats_client.hpp"
 #include "core/bus/streams.hpp"
 #include "core/store/lazy_connection.hpp"
+#include "daemon/service/service_gate.hpp"
 #include "daemon/notify/presence_tracker.hpp"
 
 namespace parkchat::notify {
@@ -24,7 +25,9 @@ namespace parkchat::notify {
 class Notifier {
  public:
   // `nats` must outlive the notifier.
-  Notifier(bus::NatsClient& nats, std::string database_url, std::string durable = "chat-notify");
+  // While `gate` (if set) is closed, nothing is fetched.
+  Notifier(bus::NatsClient& nats, std::string database_url, std::string durable = "chat-notify",
+           const service::ServiceGate* gate = nullptr);
   ~Notifier();
 
   Result<void> start();
@@ -40,6 +43,7 @@ class Notifier {
 
   bus::NatsClient& nats_;
   std::string durable_;
+  const service::ServiceGate* gate_;
   PresenceTracker presence_;
   std::optional<bus::Subscription> presence_sub_;
   std::unique_ptr<bus::PullConsumer> consumer_;

@@ -312,6 +312,15 @@ Result<void> ChatService::start() {
 void ChatService::stop() { subscriptions_.clear(); }
 
 void ChatService::dispatch(Handler handler, bus::MsgPtr msg) {
+  if (gate_ != nullptr && !gate_->is_open()) {
+    const std::string reason = gate_->reason();
+    if (natsMsg_GetReply(msg.get()) != nullptr) {
+      nats_.respond(msg.get(), proto::error_envelope({Errc::unavailable, reason}).dump());
+    } else {
+      obs::logger("service")->warn("event on {} dropped: {}", natsMsg_GetSubject(msg.get()), reason);
+    }
+    return;
+  }
   nlohmann::json payload = proto::parse_bounded_json(bus::payload(msg.get()));
   if (payload.is_discarded() || !payload.is_object()) {
     nats_.respond(msg.get(), proto::error_envelope({Errc::validation, "payload must be a JSON object"}).dump());

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bus/nats_client.hpp"
+#include "daemon/service/service_gate.hpp"
 #include "core/store/database_pool.hpp"
 
 namespace parkchat::service {
@@ -23,7 +24,9 @@ inline constexpr const char* kQueueGroup = "chat-service";
 class ChatService {
  public:
   // `nats` and `db` must outlive the service.
-  ChatService(bus::NatsClient& nats, store::DatabasePool& db) : nats_(nats), db_(db) {}
+  // While `gate` (if set) is closed, every request is answered UNAVAILABLE with its reason.
+  ChatService(bus::NatsClient& nats, store::DatabasePool& db, const ServiceGate* gate = nullptr)
+      : nats_(nats), db_(db), gate_(gate) {}
   ~ChatService() { stop(); }
 
   Result<void> start();
@@ -43,6 +46,7 @@ class ChatService {
 
   bus::NatsClient& nats_;
   store::DatabasePool& db_;
+  const ServiceGate* gate_;
   std::vector<bus::Subscription> subscriptions_;
   std::atomic<std::uint64_t> handled_{0};
 };

@@ -53,6 +53,10 @@ void MessagePersister::wait_before_retry(std::chrono::milliseconds delay) {
 void MessagePersister::fetch_loop() {
   auto log = obs::logger("service");
   while (!stopping_) {
+    if (options_.gate != nullptr && !options_.gate->is_open()) {
+      wait_before_retry(kRetryDelay);
+      continue;
+    }
     auto fetched = consumer_->fetch(options_.batch, kFetchWait);
     if (!fetched) {
       log->warn("fetch from {} failed err={}", bus::kMessagesStream, fetched.error().message);
@@ -86,7 +90,8 @@ void MessagePersister::write_loop() {
       wake_.notify_all();
     }
     if (options_.batch_size != nullptr) options_.batch_size->observe(static_cast<double>(batch.size()));
-    if (!write(batch)) {
+    const bool closed = options_.gate != nullptr && !options_.gate->is_open();
+    if (closed || !write(batch)) {
       deferred_.fetch_add(1, std::memory_order_relaxed);
       // What was acked already (stored, or dead-lettered) ignores the nak.
       for (auto& entry : batch) bus::nak(entry.msg.get(), kRetryDelay);

@@ -30,6 +30,7 @@
 #include "core/obs/metrics.hpp"
 #include "core/bus/streams.hpp"
 #include "core/store/lazy_connection.hpp"
+#include "daemon/service/service_gate.hpp"
 
 namespace parkchat::service {
 
@@ -43,6 +44,8 @@ struct PersisterOptions {
   obs::Counter* dead_lettered = nullptr;
   // Records the messages of each transaction written, if set.
   obs::Histogram* batch_size = nullptr;
+  // While closed (if set), nothing is fetched or written; what is in hand is delivered again.
+  const ServiceGate* gate = nullptr;
 };
 
 class MessagePersister {
