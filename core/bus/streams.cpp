@@ -246,7 +246,10 @@ Result<std::unique_ptr<PullConsumer>> PullConsumer::open(NatsClient& nats, const
   jsConsumerConfig_Init(&config);
   config.Durable = durable.c_str();
   config.AckPolicy = js_AckExplicit;
-  config.AckWait = 30 * kSecond;
+  // A message delivered and then neither acked nor nak'd (its holder died or stopped, or a pull
+  // cut short by a lost connection dropped it) goes to another member after this. Every writer
+  // of ours is idempotent, so a redelivery during a slow write costs only a repeated insert.
+  config.AckWait = 10 * kSecond;
   config.MaxAckPending = max_ack_pending;
   config.DeliverPolicy = js_DeliverAll;
   jsConsumerInfo* info = nullptr;

@@ -130,9 +130,13 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start(const PostgresServ
 
   for (int attempt = 1;; ++attempt) {
     // Held until the server answers, so the server that answers is ours.
-    auto reservation = PortReservation::reserve();
-    if (!reservation) return tl::unexpected(reservation.error());
-    const int port = reservation->port();
+    std::optional<PortReservation> reservation;
+    if (options.port == 0) {
+      auto reserved = PortReservation::reserve();
+      if (!reserved) return tl::unexpected(reserved.error());
+      reservation.emplace(std::move(*reserved));
+    }
+    const int port = reservation ? reservation->port() : options.port;
     SpawnOptions spawn;
     spawn.argv = {*postgres, "-D", options.data_dir.string(), "-p", std::to_string(port),
                   "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
@@ -173,12 +177,14 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start(const PostgresServ
                                          std::to_string(kStartTimeout.count()) + " s; its log " + options.log_path +
                                          ":" + tail_of_file(options.log_path));
     }
-    if (attempt < kPortAttempts && file_mentions(options.log_path, "could not bind")) continue;
+    if (options.port == 0 && attempt < kPortAttempts && file_mentions(options.log_path, "could not bind")) continue;
     return fail(Errc::unavailable, where + " exited with status " + std::to_string(*child->poll()) + "; its log " +
                                        options.log_path + ":" + tail_of_file(options.log_path));
   }
 }
 
 void PostgresServer::stop() { process_.stop(SIGINT, std::chrono::seconds(30)); }
+
+void PostgresServer::stop_immediately() { process_.stop(SIGQUIT, std::chrono::seconds(30)); }
 
 }  // namespace parkchat::embedded

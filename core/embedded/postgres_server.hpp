@@ -28,6 +28,7 @@ struct PostgresServerOptions {
   std::optional<RunAs> run_as;
   Durability durability = Durability::durable;
   std::string database = "parkchat";    // created when missing
+  int port = 0;  // 0: a free port; otherwise this one (to restart a server where clients expect it)
 };
 
 class PostgresServer {
@@ -40,6 +41,9 @@ class PostgresServer {
   int port() const { return port_; }
   pid_t pid() const { return process_.pid(); }
   void stop();
+  // What `pg_ctl stop -m immediate` does (SIGQUIT to the postmaster): every backend quits at
+  // once, nothing is flushed, and the next start recovers from the WAL. Waits for the exit.
+  void stop_immediately();
 
  private:
   PostgresServer(ChildProcess process, int port, std::string password, std::string database);

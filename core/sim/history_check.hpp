@@ -18,7 +18,7 @@ struct HistoryToCheck {
 
 // Fills report.missing_in_history and report.duplicated_in_history. History is written
 // asynchronously, so rooms still missing some are read again for up to 60 s: a message pulled
-// by a persister that died is stored by another once its ack wait (30 s) has passed.
+// by a persister that died is stored by another once its ack wait (10 s) has passed.
 void check_history(const std::vector<client::ServerUrl>& servers, std::vector<HistoryToCheck> rooms, Report& report);
 
 }  // namespace parkchat::sim

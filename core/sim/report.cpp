@@ -113,7 +113,8 @@ nlohmann::json to_json(const Report& r, const Verdict& verdict) {
                         {"forgiving", {{"expected", r.forgiving.expected}, {"delivered", r.forgiving.delivered},
                                        {"lost", r.forgiving.lost}}}}},
           {"errors", r.errors},
-          {"latency_ms", {{"ack", latency(r.ack_latency)}, {"delivery", latency(r.delivery_latency)}}},
+          {"latency_ms",
+           {{"ack", latency(r.ack_latency)}, {"ackedAttempt", latency(r.attempt_latency)}, {"delivery", latency(r.delivery_latency)}}},
           {"rate", {{"sentPerSec", static_cast<double>(r.sent) / seconds},
                     {"ackedPerSec", static_cast<double>(r.acked) / seconds},
                     {"deliveredPerSec", static_cast<double>(r.deliveries.delivered) / seconds}}},
@@ -208,6 +209,7 @@ void merge_into(Report& into, const Report& part) {
   into.resent += part.resent;
   into.never_acked += part.never_acked;
   into.ack_latency.merge(part.ack_latency);
+  into.attempt_latency.merge(part.attempt_latency);
   into.delivery_latency.merge(part.delivery_latency);
   into.send_seconds = std::max(into.send_seconds, part.send_seconds);
   into.busiest_loop_share = std::max(into.busiest_loop_share, part.busiest_loop_share);

@@ -44,7 +44,8 @@ std::int64_t micros_since(Clock::time_point origin) {
 struct UnackedSend {
   std::string id;
   std::string content;
-  std::int64_t sent_at = 0;    // µs since the run's origin
+  std::int64_t sent_at = 0;    // µs since the run's origin, of the first attempt
+  std::int64_t tried_at = 0;   // of the latest attempt
   std::vector<int> owed;       // every member in the room, connected or reconnecting
   std::vector<int> forgiving;  // the members joined and connected at the time
 };
@@ -434,6 +435,7 @@ class Run {
   void emit_send(SimClient& c, UnackedSend send) {
     const int index = c.index;
     const int generation = c.generation;
+    send.tried_at = micros_since(origin_);
     nlohmann::json payload = {{"id", send.id}, {"roomId", rooms_[static_cast<std::size_t>(c.room)].id},
                               {"content", send.content}, {"type", "TEXT"}};
     c.socket->emit(
@@ -485,7 +487,9 @@ class Run {
 
   void on_acked(int index, const UnackedSend& send, const std::string& id) {
     ++report_.acked;
-    report_.ack_latency.record(micros_since(origin_) - send.sent_at);
+    const std::int64_t now = micros_since(origin_);
+    report_.ack_latency.record(now - send.sent_at);
+    report_.attempt_latency.record(now - send.tried_at);
     acked_ids_[clients_[static_cast<std::size_t>(index)].room].push_back(id);
     strict_.acked(id, index, send.owed);
     forgiving_.acked(id, index, send.forgiving);
@@ -499,6 +503,7 @@ class Run {
       // Its ack latency counts from the request, not from the wait for a free job thread: an
       // app's REST call waits for no other client's.
       send.sent_at = micros_since(origin_);
+      send.tried_at = send.sent_at;
       auto stored = rest.send_message(room_id, send.id, send.content, "TEXT");
       loop_.post([this, stored = std::move(stored), index, send = std::move(send)]() mutable {
         --pending_acks_;

@@ -48,7 +48,8 @@ struct Report {
   std::uint64_t never_acked = 0;  // sends still unacknowledged when the run ended
   std::uint64_t missing_in_history = 0;
   std::uint64_t duplicated_in_history = 0;
-  Histogram ack_latency;       // µs, send → ack
+  Histogram ack_latency;       // µs, a message's first send → its ack, resends included
+  Histogram attempt_latency;   // µs, the send that was acknowledged → its ack
   Histogram delivery_latency;  // µs, send → receipt
   double send_seconds = 0;     // how long clients were sending
   // The simulator itself: its loops, its CPU over the run, and the share of its busiest loop's

@@ -47,11 +47,15 @@ Result<pqxx::connection*> LazyConnection::get() {
   auto opened = open_connection(url_);
   if (!opened) {
     conn_.reset();
-    obs::logger("store")->warn("database unavailable err={}", opened.error().message);
+    // Once an outage, not once a try: a busy pool tries hundreds of times a second.
+    if (failed_attempts_++ == 0) obs::logger("store")->warn("database unavailable err={}", opened.error().message);
     return tl::unexpected(opened.error());
   }
   conn_ = std::move(*opened);
-  if (was_open) obs::logger("store")->info("database reconnected");
+  if (was_open || failed_attempts_ > 0) {
+    obs::logger("store")->info("database reconnected after {} failed attempts", failed_attempts_);
+  }
+  failed_attempts_ = 0;
   return conn_.get();
 }
 

@@ -2,6 +2,7 @@
 // One libpqxx connection, opened on demand and reopened after the database went away: each
 // get() after a failure tries again. One owner thread.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,7 @@ class LazyConnection {
  private:
   std::string url_;
   std::unique_ptr<pqxx::connection> conn_;
+  std::uint64_t failed_attempts_ = 0;  // since the last open connection
 };
 
 // Opens one connection (with a 5 s connect timeout unless the URL sets one); UNAVAILABLE naming

@@ -14,6 +14,10 @@
 namespace parkchat::gateway {
 namespace {
 
+// How long a replay asks a silent stream again, and how often.
+constexpr auto kReplayPatience = std::chrono::seconds(30);
+constexpr auto kReplayRetry = std::chrono::milliseconds(250);
+
 constexpr const char* kNamespace = "/chat";
 // The header naming the gateway and socket that caused an event.
 constexpr const char* kOriginHeader = "Parkchat-Origin";
@@ -91,6 +95,9 @@ void RoomHub::replay(std::uint64_t from) {
     if (stopping_) return;
     // Both kinds of room: chat.room.{id}.message and chat.dm.{id}.message.
     const std::string subjects = "chat.*." + room_id + ".message";
+    // A stream that is electing a leader (a NATS cluster that lost a server) answers nothing
+    // for a while: asked again until it does, within the patience.
+    const auto give_up_at = std::chrono::steady_clock::now() + kReplayPatience;
     for (std::uint64_t sequence = from;;) {
       // Not yet known (no live message since NATS came back): read on; the recent ids drop
       // what came both ways.
@@ -100,7 +107,12 @@ void RoomHub::replay(std::uint64_t from) {
       auto reply = nats_.request_message(std::string("$JS.API.DIRECT.GET.") + bus::kMessagesStream, request.dump(),
                                          std::chrono::seconds(2));
       if (!reply) {
-        obs::logger("gateway")->warn("replay after the NATS outage stopped room={} err={}", room_id, reply.error().message);
+        if (std::chrono::steady_clock::now() < give_up_at && !stopping_) {
+          std::this_thread::sleep_for(kReplayRetry);
+          continue;
+        }
+        obs::logger("gateway")->error("replay after the NATS outage given up room={} err={}", room_id,
+                                      reply.error().message);
         break;
       }
       const natsMsg* msg = reply->get();

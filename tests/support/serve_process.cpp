@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <regex>
 
 #include <gtest/gtest.h>
@@ -52,6 +54,15 @@ int ServeProcess::stop() {
   const int status = child_->stop(SIGTERM, std::chrono::seconds(10));
   child_.reset();
   return status;
+}
+
+std::size_t resident_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return static_cast<std::size_t>(std::strtoull(line.c_str() + 6, nullptr, 10));
+  }
+  return 0;
 }
 
 }  // namespace parkchat::testing

@@ -43,4 +43,7 @@ class ServeProcess {
   std::string banner_;
 };
 
+// The resident memory of process `pid` in KiB (VmRSS), 0 when it cannot be read.
+std::size_t resident_kib(pid_t pid);
+
 }  // namespace parkchat::testing
