@@ -12,6 +12,13 @@
 namespace parkchat::embedded {
 namespace fs = std::filesystem;
 
+Result<std::optional<PortReservation>> PortReservation::reserve_unless(int port) {
+  if (port != 0) return std::optional<PortReservation>();
+  auto reserved = reserve();
+  if (!reserved) return tl::unexpected(reserved.error());
+  return std::optional<PortReservation>(std::move(*reserved));
+}
+
 Result<PortReservation> PortReservation::reserve() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(Errc::unavailable, std::string("socket: ") + std::strerror(errno));

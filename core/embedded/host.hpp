@@ -20,6 +20,8 @@ namespace parkchat::embedded {
 class PortReservation {
  public:
   static Result<PortReservation> reserve();
+  // A reservation when `port` is 0 (a free one); none for a port the caller chose (and holds).
+  static Result<std::optional<PortReservation>> reserve_unless(int port);
   PortReservation(PortReservation&& other) noexcept;
   PortReservation& operator=(PortReservation&& other) noexcept;
   PortReservation(const PortReservation&) = delete;

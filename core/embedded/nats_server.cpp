@@ -44,13 +44,9 @@ Result<std::unique_ptr<NatsServer>> NatsServer::start(const NatsServerOptions& o
 
   for (int attempt = 1;; ++attempt) {
     // Held until the server answers, so the server that answers is ours.
-    std::optional<PortReservation> reservation;
-    if (options.port == 0) {
-      auto reserved = PortReservation::reserve();
-      if (!reserved) return tl::unexpected(reserved.error());
-      reservation.emplace(std::move(*reserved));
-    }
-    const int port = reservation ? reservation->port() : options.port;
+    auto reservation = PortReservation::reserve_unless(options.port);
+    if (!reservation) return tl::unexpected(reservation.error());
+    const int port = *reservation ? (*reservation)->port() : options.port;
     SpawnOptions spawn;
     spawn.argv = {*binary, "-a", "127.0.0.1", "-p", std::to_string(port), "-js", "-sd", options.store_dir.string()};
     if (const auto& member = options.cluster) {

@@ -130,13 +130,9 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start(const PostgresServ
 
   for (int attempt = 1;; ++attempt) {
     // Held until the server answers, so the server that answers is ours.
-    std::optional<PortReservation> reservation;
-    if (options.port == 0) {
-      auto reserved = PortReservation::reserve();
-      if (!reserved) return tl::unexpected(reserved.error());
-      reservation.emplace(std::move(*reserved));
-    }
-    const int port = reservation ? reservation->port() : options.port;
+    auto reservation = PortReservation::reserve_unless(options.port);
+    if (!reservation) return tl::unexpected(reservation.error());
+    const int port = *reservation ? (*reservation)->port() : options.port;
     SpawnOptions spawn;
     spawn.argv = {*postgres, "-D", options.data_dir.string(), "-p", std::to_string(port),
                   "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
