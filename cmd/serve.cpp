@@ -97,6 +97,14 @@ Run add_serve(CLI::App& sub) {
          "nats-server has not yet flushed to disk is lost if its machine crashes), or 'stored' once its row is "
          "committed in PostgreSQL (survives that; costs latency). REST sends are always stored (default published)")
       ->check(CLI::IsMember({"published", "stored"}));
+  sub.add_option("--web-dir", options->web_dir,
+                 "Serve the web client from this folder (a checkout's web/, with its node_modules) instead of the "
+                 "files compiled in, read on every request: for working on the page");
+  sub.add_flag_function(
+      "--dev-login,!--no-dev-login", [options](std::int64_t count) { options->dev_login = count > 0; },
+      "POST /dev/token signs in as any user id (the web page's 'sign in as' form). Default: on only in the "
+      "embedded setup (no --nats-url, no --database-url, the generated secret) on a loopback --listen; refused "
+      "with any other --listen");
   sub.add_option("--threads", options->threads,
                  "Listener threads on the one port, each with its own share of the sockets and REST requests "
                  "(default: one per core)")

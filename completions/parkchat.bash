@@ -5,7 +5,7 @@ _parkchat() {
     words="serve migrate send tail stats simulate token --help -h --version"
   else
     case ${COMP_WORDS[1]} in
-      serve) words="--help -h --config --nats-url --database-url --jwt-secret --listen --roles --data-dir --log-level --log-format --conformance --ping-interval --ping-timeout --max-payload --connect-timeout --typing-rate --join-rate --send-rate --rest-rate --read-rate --room-create-rate --room-add-rate --max-sockets-per-user --max-queue-delay --dedupe-window --stream-replicas --ack-after --threads --allowed-origins" ;;
+      serve) words="--help -h --config --nats-url --database-url --jwt-secret --listen --roles --data-dir --log-level --log-format --conformance --ping-interval --ping-timeout --max-payload --connect-timeout --typing-rate --join-rate --send-rate --rest-rate --read-rate --room-create-rate --room-add-rate --max-sockets-per-user --max-queue-delay --dedupe-window --stream-replicas --ack-after --web-dir --dev-login --no-dev-login --threads --allowed-origins" ;;
       migrate)
         if [ "$COMP_CWORD" -eq 2 ]; then
           words="up down status redo create --help -h --config --database-url --data-dir --log-level --log-format --dir"

@@ -25,7 +25,9 @@
 #include "core/store/database_identity.hpp"
 #include "core/store/migrator.hpp"
 #include "core/obs/metrics.hpp"
+#include "daemon/api/dev_login.hpp"
 #include "daemon/api/ops_endpoints.hpp"
+#include "daemon/api/web_app.hpp"
 #include "daemon/api/rest_api.hpp"
 #include "daemon/api/rest_routes.hpp"
 #include "daemon/gateway/chat_gateway.hpp"
@@ -188,6 +190,12 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     return 2;
   }
   if (serve_options.conformance) return run_conformance(*address, listener_threads(serve_options), out, stop_signals);
+  const bool loopback = address->first == "localhost" || address->first == "::1" || address->first.rfind("127.", 0) == 0;
+  if (serve_options.dev_login.value_or(false) && !loopback) {
+    log->error("--dev-login signs anyone in as anyone: refused with --listen {}, which is not a loopback address",
+               address->first);
+    return 2;
+  }
 
   const std::filesystem::path data_dir = settings.value_or(config::Key::data_dir, "./.parkchat");
   std::string nats_url = settings.value_or(config::Key::nats_url, "");
@@ -351,6 +359,21 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
       if (auto started = shards.back()->start(); !started) return fatal("gateway: " + started.error().message);
     }
   }
+  std::optional<api::WebApp> web_app;
+  std::optional<api::DevLogin> dev_login;
+  if (run_api) {
+    if (serve_options.web_dir.empty()) {
+      web_app = api::WebApp::embedded();
+    } else {
+      auto from_dir = api::WebApp::from_dir(serve_options.web_dir);
+      if (!from_dir) return fatal(from_dir.error().message);
+      web_app = std::move(*from_dir);
+    }
+    // Sign-in as anyone: by default only where nobody else can reach it and no platform's
+    // secret signs its tokens (the embedded setup on this machine).
+    const bool embedded_setup = stack && stack->nats() && stack->postgres() && !settings.value(config::Key::jwt_secret);
+    if (serve_options.dev_login.value_or(embedded_setup && loopback)) dev_login.emplace(*secret);
+  }
   if (run_api || run_gateway) {
     if (run_api) rest = std::make_unique<api::RestApi>(*requester, budgets, metrics, api::RestApiOptions{*secret});
     ops = std::make_unique<api::OpsEndpoints>(requester.get(), metrics, [&] {
@@ -407,6 +430,10 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
           rest->handle(std::move(request), std::move(respond));
         } else if (api::OpsEndpoints::serves(request.path)) {
           ops->handle(request, std::move(respond));
+        } else if (dev_login && api::DevLogin::serves(request.path)) {
+          respond(dev_login->handle(request));
+        } else if (web_app && web_app->serves(request)) {
+          respond(web_app->handle(request));
         } else {
           respond(api::error_response({Errc::not_found, "no route " + request.method + " " + request.path}));
         }
@@ -432,6 +459,8 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
       << "  listening   " << (listening.empty() ? "no (neither gateway nor api role)" : "http://" + listening)
       << (shards.empty() ? "" : "  (Socket.IO namespace /chat)") << "\n"
       << "  threads     " << (http ? std::to_string(http->size()) + " listener thread(s) on the port" : "none") << "\n"
+      << "  web         " << (web_app ? "http://" + listening + "/" + (dev_login ? "  (sign in as any user: --dev-login)" : "") : "no (no api role)")
+      << "\n"
       << "  token       parkchat token --user 1 --name Alice"
       << (settings.value(config::Key::jwt_secret) ? "" : "  (secret in " + (data_dir / "jwt-secret").string() + ")")
       << "\n"

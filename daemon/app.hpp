@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <ostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,11 @@ struct ServeOptions {
   bool ack_after_stored = false;
   // Browser Origins the gateway admits; empty admits any.
   std::vector<std::string> allowed_origins;
+  // The web client from this folder instead of the files compiled in (for working on web/).
+  std::string web_dir;
+  // POST /dev/token (sign in as anyone); nullopt: on in embedded mode with the generated secret
+  // and a loopback listen address. Refused with a listen address that is not loopback.
+  std::optional<bool> dev_login;
   // Listener threads (shards of the gateway and the REST API) on the one port; 0: one per core.
   std::size_t threads = 0;
 };

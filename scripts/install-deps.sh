@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages parkchat needs to build, run and test, if any are missing.
-# Uses sudo for apt-get unless already root.
+# Uses sudo for apt-get unless already root. With --tests, also what only the tests need: the
+# browser of the web client's tests (Debian's chromium) and a font for its Korean text.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,7 @@ packages=(
   clang libclang-rt-dev  # the libFuzzer targets of fuzz/
   zsh fish man-db  # the completion and man page tests
 )
+[ "${1:-}" = "--tests" ] && packages+=(chromium fonts-noto-cjk)
 
 missing=()
 for p in "${packages[@]}"; do

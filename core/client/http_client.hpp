@@ -30,6 +30,8 @@ struct HttpReply {
   int status = 0;
   std::string body;
   std::string content_type;
+  std::string etag;           // the ETag header, for revalidation
+  std::string cache_control;  // the Cache-Control header
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;

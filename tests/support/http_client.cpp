@@ -21,6 +21,8 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
   result.status = reply->status;
   result.body = std::move(reply->body);
   result.content_type = std::move(reply->content_type);
+  result.etag = std::move(reply->etag);
+  result.cache_control = std::move(reply->cache_control);
   return result;
 }
 

@@ -13,6 +13,8 @@ struct HttpResult {
   int status = 0;
   std::string body;
   std::string content_type;
+  std::string etag;
+  std::string cache_control;
   std::string error;  // set when no response came
 
   nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
