@@ -331,7 +331,10 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     gateway_metrics.emplace(metrics);
     gateway = std::make_unique<gateway::GatewayProcess>(*gateway_nats, new_uuid(), serve_options.max_sockets_per_user);
     // After the listener stops and before the shards go: no room event reaches a shard after.
-    role_stops.push([&] { gateway->rooms.close(); });
+    role_stops.push([&] {
+      gateway->rooms.close();
+      gateway->close_notifications();
+    });
     gateway::GatewayShardOptions shard_options;
     shard_options.chat.jwt_secret = *secret;
     shard_options.chat.metrics = &*gateway_metrics;
@@ -357,6 +360,9 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
                                                                shard_options));
       gateway->shards.push_back(&shards.back()->chat());
       if (auto started = shards.back()->start(); !started) return fatal("gateway: " + started.error().message);
+    }
+    if (auto followed = gateway->follow_notifications(*gateway_nats); !followed) {
+      return fatal("gateway: " + followed.error().message);
     }
   }
   std::optional<api::WebApp> web_app;

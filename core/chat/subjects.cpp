@@ -24,6 +24,10 @@ std::string left_subject(std::string_view room_id) { return subject_of(kLivePref
 std::string live_wildcard(std::string_view room_id) { return subject_of(kLivePrefix, room_id, ">"); }
 std::string presence_subject(std::int64_t user_id) { return "chat.user." + std::to_string(user_id) + ".presence"; }
 
+std::string gateway_notification_subject(std::string_view gateway_id) {
+  return "chat.gateway." + std::string(gateway_id) + ".notification";
+}
+
 std::string_view subject_kind(std::string_view subject) {
   std::size_t start = 0;
   for (int token = 0; token < 3; ++token) {

@@ -32,6 +32,10 @@ std::string left_subject(std::string_view room_id);
 std::string live_wildcard(std::string_view room_id);
 // chat.user.{id}.presence
 std::string presence_subject(std::int64_t user_id);
+// chat.gateway.{gatewayId}.notification: {roomId, message, userIds}, from the notifier to one
+// gateway process, for the sockets there of those online members (the gateway id of their
+// presence events) that have not joined the room: one NATS message per process, not per member.
+std::string gateway_notification_subject(std::string_view gateway_id);
 
 // For `serve --ack-after stored`. chat.messages.committed: after each transaction, a persister
 // announces the ids it committed ({"ids": [...]}, one notice per batch, plain NATS), and each

@@ -85,6 +85,32 @@ GatewayProcess::GatewayProcess(bus::NatsClient& nats, std::string id, std::size_
       }),
       commits(kCommitPatience) {}
 
+Result<void> GatewayProcess::follow_notifications(bus::NatsClient& nats) {
+  auto sub = nats.subscribe(chat::gateway_notification_subject(gateway_id), "", [this](bus::MsgPtr msg) {
+    const nlohmann::json notice = proto::parse_bounded_json(bus::payload(msg.get()));
+    if (!notice.is_object() || !notice.contains("roomId") || !notice["roomId"].is_string() || !notice.contains("message") ||
+        !notice.contains("userIds") || !notice["userIds"].is_array()) {
+      return;
+    }
+    const std::string room_id = notice["roomId"].get<std::string>();
+    // One frame for every socket it reaches, in every shard.
+    const Frame frame = event_frame(kNamespace, "notification", {{"roomId", room_id}, {"message", notice["message"]}});
+    std::vector<std::vector<std::string>> by_shard(shards.size());
+    for (const auto& user : notice["userIds"]) {
+      if (!user.is_number_integer()) continue;
+      for (const SocketRef& ref : users.sockets_of(user.get<std::int64_t>())) {
+        if (ref.shard < by_shard.size()) by_shard[ref.shard].push_back(ref.socket_id);
+      }
+    }
+    for (std::size_t shard = 0; shard < by_shard.size(); ++shard) {
+      if (!by_shard[shard].empty()) shards[shard]->notify(std::move(by_shard[shard]), room_id, frame);
+    }
+  });
+  if (!sub) return tl::unexpected(sub.error());
+  notifications_.emplace(std::move(*sub));
+  return {};
+}
+
 ChatGateway::ChatGateway(bus::NatsClient& nats, bus::AsyncRequester& requester, limits::UserBudgets& budgets,
                          GatewayProcess& process, ChatGatewayOptions options)
     : nats_(nats),
@@ -115,6 +141,17 @@ void ChatGateway::evict(const std::string& socket_id, std::string why) {
     // Said before it goes, so that the client knows why and does not simply reconnect.
     socket->emit(event_frame(kNamespace, "error", {{"code", code_name(Errc::rate_limited)}, {"message", why}}));
     socket->disconnect("too many sockets of one user");
+  });
+}
+
+void ChatGateway::notify(std::vector<std::string> socket_ids, std::string room_id, Frame frame) {
+  web_->post([this, socket_ids = std::move(socket_ids), room_id = std::move(room_id), frame = std::move(frame)] {
+    for (const std::string& id : socket_ids) {
+      SioSocket* socket = find_socket(id);
+      if (socket == nullptr) continue;
+      const auto& rooms = state(*socket).rooms;
+      if (std::find(rooms.begin(), rooms.end(), room_id) == rooms.end()) socket->emit(frame);
+    }
   });
 }
 

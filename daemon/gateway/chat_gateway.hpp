@@ -15,6 +15,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -76,6 +77,18 @@ struct GatewayProcess {
   // Followed (CommitWatch::follow) only with --ack-after stored.
   CommitWatch commits;
   std::vector<ChatGateway*> shards;  // by index; filled before the first client
+
+  // Follows chat.gateway.{gateway_id}.notification: the notifier's notices of new messages for
+  // this process's online users, each made into one `notification` frame here and written to
+  // those users' sockets that have not joined the room. After the shards are filled.
+  Result<void> follow_notifications(bus::NatsClient& nats);
+  // Stops that, waiting for a notice being handled; before the shards go.
+  void close_notifications() {
+    if (notifications_) notifications_->close();
+  }
+
+ private:
+  std::optional<bus::Subscription> notifications_;
 };
 
 class ChatGateway : public Namespace {
@@ -95,6 +108,9 @@ class ChatGateway : public Namespace {
   // Closes socket `socket_id` of this shard, if it is still here, after telling it why; from
   // any thread (another shard's, when the user's newest socket is there).
   void evict(const std::string& socket_id, std::string why);
+  // Writes a `notification` frame of room `room_id` to those of `socket_ids` still here that have
+  // not joined the room; from any thread.
+  void notify(std::vector<std::string> socket_ids, std::string room_id, Frame frame);
 
   // Shutdown, step 1 (Asio thread): refuse new sends. Step 2 (any thread but the Asio one):
   // wait until every accepted send has been acknowledged.

@@ -18,6 +18,12 @@ std::optional<SocketRef> UserDirectory::add(std::int64_t user_id, SocketRef sock
   return oldest;
 }
 
+std::vector<SocketRef> UserDirectory::sockets_of(std::int64_t user_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = sockets_.find(user_id);
+  return it == sockets_.end() ? std::vector<SocketRef>{} : it->second;
+}
+
 void UserDirectory::remove(std::int64_t user_id, const std::string& socket_id) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = sockets_.find(user_id);

@@ -32,6 +32,8 @@ class UserDirectory {
   // Forgets a socket (nothing when it was taken out already).
   void remove(std::int64_t user_id, const std::string& socket_id);
   std::size_t users() const;
+  // The user's sockets in this process, oldest first.
+  std::vector<SocketRef> sockets_of(std::int64_t user_id) const;
   std::size_t max_sockets_per_user() const { return max_sockets_per_user_; }
 
  private:

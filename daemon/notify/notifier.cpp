@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include "core/chat/message.hpp"
+#include "core/chat/subjects.hpp"
 #include "core/obs/log.hpp"
 #include "core/store/room_repository.hpp"
 #include "core/store/sql_rows.hpp"
@@ -74,6 +75,24 @@ void Notifier::run() {
   }
 }
 
+void Notifier::notify_gateways(const chat::Message& m, const std::vector<std::int64_t>& members) {
+  std::map<std::string, std::vector<std::int64_t>> by_gateway;
+  for (std::int64_t user : members) {
+    for (const std::string& gateway : presence_.gateways_of(user)) {
+      if (!gateway.empty()) by_gateway[gateway].push_back(user);
+    }
+  }
+  if (by_gateway.empty()) return;
+  nlohmann::json notice = {{"roomId", m.room_id}, {"message", chat::to_json(m)}, {"userIds", nullptr}};
+  for (auto& [gateway, users] : by_gateway) {
+    notice["userIds"] = users;
+    const std::string text = notice.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (auto published = nats_.publish(chat::gateway_notification_subject(gateway), text); !published) {
+      obs::logger("notify")->warn("notification not published gateway={} err={}", gateway, published.error().message);
+    }
+  }
+}
+
 bool Notifier::notify(std::vector<bus::MsgPtr>& batch) {
   std::vector<std::pair<natsMsg*, chat::Message>> messages;
   std::vector<std::string> room_ids;
@@ -97,6 +116,7 @@ bool Notifier::notify(std::vector<bus::MsgPtr>& batch) {
   }
   for (auto& [msg, m] : messages) {
     if (first_time(m.id)) {
+      notify_gateways(m, (*members)[m.room_id]);
       const std::string preview = chat::preview(m.type == chat::MessageType::image ? "[image]" : m.content);
       for (std::int64_t user : (*members)[m.room_id]) {
         if (user == m.sender_id || presence_.online(user)) continue;

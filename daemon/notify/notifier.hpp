@@ -16,6 +16,7 @@
 
 #include "core/bus/nats_client.hpp"
 #include "core/bus/streams.hpp"
+#include "core/chat/message.hpp"
 #include "core/store/lazy_connection.hpp"
 #include "daemon/service/service_gate.hpp"
 #include "daemon/notify/presence_tracker.hpp"
@@ -38,6 +39,9 @@ class Notifier {
  private:
   void run();
   bool notify(std::vector<bus::MsgPtr>& batch);
+  // The `notification` of message `m` for the online `members`: one notice per gateway process
+  // that holds any of them (chat::gateway_notification_subject).
+  void notify_gateways(const chat::Message& m, const std::vector<std::int64_t>& members);
   // Remembers the last ids sent, so a redelivered message is not pushed twice.
   bool first_time(const std::string& message_id);
 

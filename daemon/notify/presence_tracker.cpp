@@ -25,4 +25,10 @@ bool PresenceTracker::online(std::int64_t user) const {
   return gateways_by_user_.count(user) != 0;
 }
 
+std::set<std::string> PresenceTracker::gateways_of(std::int64_t user) const {
+  std::lock_guard lock(mutex_);
+  auto it = gateways_by_user_.find(user);
+  return it == gateways_by_user_.end() ? std::set<std::string>{} : it->second;
+}
+
 }  // namespace parkchat::notify

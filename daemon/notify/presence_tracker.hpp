@@ -19,6 +19,8 @@ class PresenceTracker {
   // Applies one presence event; malformed events are ignored (false).
   bool apply(const nlohmann::json& event);
   bool online(std::int64_t user) const;
+  // The gateway processes that say `user` is online there ("" for an anonymous gateway).
+  std::set<std::string> gateways_of(std::int64_t user) const;
 
  private:
   mutable std::mutex mutex_;

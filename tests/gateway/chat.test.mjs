@@ -420,6 +420,30 @@ test('a message sent through REST reaches the room as new_message', TEST_TIMEOUT
   assert.deepEqual(a.chatMessages(room.id).map((m) => m.id), [id, marker.id]);
 });
 
+test("a user's sockets that have not joined a room get notification for its new messages, on either gateway", TEST_TIMEOUT, async (t) => {
+  const s = new Session(t);
+  const alice = s.user('alice');
+  const bob = s.user('bob');
+  const room = await createGroupRoom(alice, [bob]);
+  // Bob has a socket on each gateway process, neither in the room.
+  const onFirst = await s.connect(bob, { label: 'bob on gateway 1' });
+  const onSecond = await s.connect(bob, { url: secondServerUrl(), label: 'bob on gateway 2' });
+  const a = await s.connect(alice, { label: 'alice' });
+  await a.mustJoin(room.id);
+  const content = tag('for the room list');
+  const ack = await a.request('send_message', { roomId: room.id, content, type: 'TEXT' });
+  assert.equal(ack.success, true, JSON.stringify(ack));
+  for (const b of [onFirst, onSecond]) {
+    const notice = await b.waitFor('notification', (n) => n?.message?.content === content, 'for the new message', HISTORY_WAIT_MS);
+    assert.equal(notice.roomId, room.id);
+    assert.equal(notice.message.id, ack.message.id);
+    assert.equal(notice.message.senderId, alice.id);
+  }
+  // Through REST as well: every message of the room, whatever its path.
+  const stored = await restOk(alice, 'POST', `/rooms/${room.id}/messages`, { content: tag('by REST'), message_type: 'TEXT' }, 201);
+  await onSecond.waitFor('notification', (n) => n?.message?.id === stored.id, 'for the REST message', HISTORY_WAIT_MS);
+});
+
 test('rate-limits send_message per socket with RATE_LIMITED acknowledgements', TEST_TIMEOUT, async (t) => {
   const s = new Session(t);
   const alice = s.user('alice');

@@ -163,7 +163,7 @@ function describe(value) {
 // Chat clients (CONTRACT §4)
 
 // Every server event a client records, in arrival order.
-const SERVER_EVENTS = ['connected', 'new_message', 'typing', 'user_joined', 'user_left', 'error'];
+const SERVER_EVENTS = ['connected', 'new_message', 'typing', 'user_joined', 'user_left', 'notification', 'error'];
 
 export class ChatClient {
   constructor(user, socket, label) {
