@@ -125,6 +125,21 @@ test('two users chat in a DIRECT room: typing, unread badge, read clears it', as
     assert.equal(await ann.page.evaluate(() => window.pwned), undefined);
     assert.equal(await ann.page.locator('.messages img').count(), 0);
     await ann.page.screenshot({ path: `${artifacts}/chat-view.png`, fullPage: true });
+
+    // The longest message the server takes (4,000 code points, emoji included: 2 UTF-16 units
+    // each, counted once, as the server counts), and one word longer than the view: both shown
+    // whole, wrapped inside the message.
+    const longest = '😀'.repeat(2000) + 'a'.repeat(2000);
+    assert.equal(longest.length, 6000, '6,000 UTF-16 units, 4,000 code points');
+    await send(ann.page, longest);
+    await message(bob.page, longest.slice(0, 100)).waitFor();
+    assert.equal(await bob.page.locator('.message .content', { hasText: longest.slice(0, 100) }).innerText(), longest);
+    const word = 'x'.repeat(600);
+    await send(bob.page, word);
+    const shown = ann.page.locator('.message .content', { hasText: word });
+    await shown.waitFor();
+    const fits = await shown.evaluate((e) => e.scrollWidth <= e.parentElement.clientWidth);
+    assert.equal(fits, true, 'a long word wraps');
     assert.deepEqual([...ann.page.errors, ...bob.page.errors], []);
   } finally {
     await ann.context.close();
