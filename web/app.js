@@ -6,7 +6,7 @@ import { h, render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 
-import { ApiError, chatApi, devToken } from './chat_api.js';
+import { chatApi, devToken } from './chat_api.js';
 import { chatSocket } from './chat_socket.js';
 import { MAX_CONTENT, codePoints, newMessageId } from './message_id.js';
 import { t } from './strings.js';
@@ -524,4 +524,3 @@ function App() {
 document.title = t('title');
 render(html`<${App} />`, document.getElementById('app'));
 
-export { ApiError };
