@@ -20,7 +20,7 @@ _parkchat() {
           esac
         fi ;;
       send) words="--help -h --config --url --jwt-secret --data-dir --log-level --log-format --room --as --token --type --id --via" ;;
-      tail) words="--help -h --config --url --jwt-secret --data-dir --log-level --log-format --lines -n --follow -f --json --as --token" ;;
+      tail) words="--help -h --config --url --jwt-secret --data-dir --log-level --log-format --all --lines -n --follow -f --json --as --token" ;;
       stats) words="--help -h --config --url --log-level --log-format --watch --json" ;;
       simulate) words="--help -h --config --url --jwt-secret --data-dir --log-level --log-format --clients --duration --rate --json --threads --assert" ;;
       token) words="--help -h --config --jwt-secret --data-dir --log-level --log-format --user --service --name --ttl" ;;

@@ -58,6 +58,8 @@ Result<nlohmann::json> RestClient::create_room(const std::string& type, const st
   return call("POST", "/rooms", body.dump());
 }
 
+Result<nlohmann::json> RestClient::rooms() { return call("GET", "/rooms", ""); }
+
 Result<nlohmann::json> RestClient::send_message(const std::string& room_id, const std::string& id,
                                                 const std::string& content, const std::string& type) {
   nlohmann::json body = {{"id", id}, {"content", content}, {"message_type", type}};

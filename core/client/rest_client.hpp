@@ -25,6 +25,8 @@ class RestClient {
   // POST /rooms: {type, name, participant_ids, booking_id?}; the room.
   Result<nlohmann::json> create_room(const std::string& type, const std::string& name,
                                      const std::vector<std::int64_t>& participants, std::optional<std::int64_t> booking_id = {});
+  // GET /rooms: the caller's rooms, newest activity first, each with its lastMessage.
+  Result<nlohmann::json> rooms();
   // POST /rooms/:id/messages; the stored message (and "duplicate": true when the id was stored before).
   Result<nlohmann::json> send_message(const std::string& room_id, const std::string& id, const std::string& content,
                                       const std::string& type);

@@ -30,28 +30,19 @@ RoomFollower::RoomFollower(ClientLoop& loop, std::vector<ServerUrl> servers, std
       room_id_(std::move(room_id)),
       retry_(std::make_unique<RetryTimer>(loop.io_context())),
       options_(options) {
-  SocketIoOptions socket_options;
-  socket_options.server = servers.front();
-  socket_options.other_servers.assign(servers.begin() + 1, servers.end());
-  socket_options.auth = {{"token", token}};
-  socket_options.reconnect = true;
-  socket_options.reconnect_first = options_.reconnect_first;
-  socket_options.reconnect_max = options_.reconnect_max;
   SocketIoHandlers handlers;
   // Callbacks run on the loop thread and only queue what happened; next() does the work.
   handlers.connected = [this](const nlohmann::json&) { join(); };
   handlers.refused = [this](const nlohmann::json& data) {
-    push({Raw::refused, "UNAUTHORIZED: " + data.value("message", data.dump()), {}});
+    raw_.push({Raw::refused, refusal_text(data), {}});
   };
   handlers.disconnected = [this](const std::string& reason, std::optional<std::chrono::milliseconds> retry_in) {
-    std::string text = "connection lost: " + reason;
-    if (retry_in) text += "; reconnecting in " + std::to_string((retry_in->count() + 999) / 1000) + " s";
-    push({Raw::lost, text, {}});
+    raw_.push({Raw::lost, lost_connection_text(reason, retry_in), {}});
   };
   handlers.event = [this](const std::string& event, const nlohmann::json& args) {
-    if (!args.empty()) push({Raw::event, event, args[0]});
+    if (!args.empty()) raw_.push({Raw::event, event, args[0]});
   };
-  socket_ = SocketIoClient::create(loop, socket_options, handlers);
+  socket_ = SocketIoClient::create(loop, follow_socket_options(servers, token, options_), handlers);
 }
 
 // Callbacks run on the loop thread and use this object: close, then wait until the loop has run
@@ -71,16 +62,16 @@ void RoomFollower::join() {
   // for if history does not hold it yet.
   socket_->emit("join_room", {{"roomId", room_id_}, {"resume", true}}, [this](Result<nlohmann::json> args) {
     auto ack = ack_result(args);
-    if (ack) return push({Raw::joined, "", *ack});
+    if (ack) return raw_.push({Raw::joined, "", *ack});
     const Error& error = ack.error();
     if (error.code != Errc::unavailable) {
-      return push({Raw::join_failed, std::string(code_name(error.code)) + ": " + error.message, {}});
+      return raw_.push({Raw::join_failed, std::string(code_name(error.code)) + ": " + error.message, {}});
     }
     // A lost connection is the client's to mend: it reconnects and joins again by itself.
     const bool connection_lost = !args && args.error().message.rfind("no acknowledgement", 0) != 0;
     if (connection_lost) return;
     // The server (or its service) is busy or restarting: try again, and say so.
-    push({Raw::lost, "join failed: " + error.message + "; retrying in 3 s", {}});
+    raw_.push({Raw::lost, "join failed: " + error.message + "; retrying in 3 s", {}});
     if (!retry_) return;
     retry_->timer.expires_after(std::chrono::seconds(3));
     retry_->timer.async_wait([this](const boost::system::error_code& ec) {
@@ -104,21 +95,7 @@ Result<std::vector<nlohmann::json>> RoomFollower::backlog() {
 
 void RoomFollower::start() { socket_->connect(); }
 
-void RoomFollower::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopped_ = true;
-  }
-  changed_.notify_all();
-}
-
-void RoomFollower::push(RawItem item) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    raw_.push_back(std::move(item));
-  }
-  changed_.notify_all();
-}
+void RoomFollower::stop() { raw_.stop(); }
 
 void RoomFollower::emit_message(const nlohmann::json& message) {
   if (!message.is_object() || !message.contains("id") || !message["id"].is_string()) return;
@@ -166,17 +143,11 @@ std::optional<RoomEvent> RoomFollower::next(std::chrono::milliseconds timeout) {
       ready_.pop_front();
       return event;
     }
-    std::deque<RawItem> batch;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait_until(lock, deadline, [&] { return stopped_ || !raw_.empty(); });
-      if (stopped_) return std::nullopt;
-      if (raw_.empty()) return std::nullopt;
-      batch.swap(raw_);
-    }
+    auto batch = raw_.take(deadline);
+    if (!batch || batch->empty()) return std::nullopt;
     // Live events that arrive while the gap is being filled wait behind it; duplicates of
     // what history returned are dropped by id.
-    for (auto& item : batch) {
+    for (auto& item : *batch) {
       switch (item.raw) {
         case Raw::joined:
           ready_.push_back({RoomEvent::Kind::connected, {}, "following room " + room_id_});

@@ -5,10 +5,8 @@
 // disconnections. The caller's thread pulls what happened with next(); REST calls run there.
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,31 +14,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/recent_ids.hpp"
+#include "core/client/following.hpp"
+#include "core/client/inbox.hpp"
 #include "core/client/rest_client.hpp"
 #include "core/client/socketio_client.hpp"
 
 namespace parkchat::client {
-
-struct RoomEvent {
-  enum class Kind {
-    message,       // data: the message (CONTRACT §3)
-    typing,        // data: {roomId, userId, userName, isTyping}
-    user_joined,   // data: {roomId, userId, userName}
-    user_left,     // data: {roomId, userId}
-    connected,     // joined (again); text says so
-    disconnected,  // text: why, and when the next attempt is
-    fatal,         // text: the error (refused token, not a member); following has ended
-  };
-  Kind kind;
-  nlohmann::json data;
-  std::string text;
-};
-
-struct FollowOptions {
-  int backlog = 50;  // messages of history shown first
-  std::chrono::milliseconds reconnect_first{3000};
-  std::chrono::milliseconds reconnect_max{30000};
-};
 
 class RoomFollower {
  public:
@@ -65,7 +44,6 @@ class RoomFollower {
     std::string name;
     nlohmann::json data;
   };
-  void push(RawItem item);
   // Asks to join; a failure the server may get over (UNAVAILABLE) is retried after a pause.
   void join();
   // After a join (`join_answer`: its ack): history since the last message shown, up to the
@@ -80,10 +58,7 @@ class RoomFollower {
   std::unique_ptr<RetryTimer> retry_;  // loop thread only
   FollowOptions options_;
   std::shared_ptr<SocketIoClient> socket_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<RawItem> raw_;
-  bool stopped_ = false;
+  Inbox<RawItem> raw_;
   std::deque<RoomEvent> ready_;
   RecentIds shown_{4096};
   bool shown_any_ = false;

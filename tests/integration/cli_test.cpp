@@ -72,6 +72,9 @@ TEST(CliTest, UsageErrorsExitTwo) {
                                   "--database-url", "postgresql://127.0.0.1:1/x"});
   EXPECT_EQ(bad_listen.exit_code, 2);
   EXPECT_NE(bad_listen.err.find("localhost"), std::string::npos) << bad_listen.err;
+  auto room_and_all = run_parkchat({"tail", "3f2b6c1e-0000-4000-8000-000000000001", "--all"});
+  EXPECT_EQ(room_and_all.exit_code, 2);
+  EXPECT_NE(room_and_all.err.find("excludes"), std::string::npos) << room_and_all.err;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -33,6 +34,15 @@ class OperatorTest : public ::testing::Test {
                                      "--jwt-secret", kSecret};
     args.insert(args.end(), more.begin(), more.end());
     return args;
+  }
+
+  // The tail tests' layout: the service, notifier and REST in one process (the backend), the
+  // gateway (with REST for tail's history) in another, on a port held for the whole test so that
+  // it can come back where tail looks for it: while it is down, a port merely found free could go
+  // to a server or an outgoing connection of another test binary, and the gateway could not bind
+  // it again.
+  std::unique_ptr<ServeProcess> start_gateway(const ReservedPort& port) const {
+    return std::make_unique<ServeProcess>(serve_args({"--roles", "gateway,api"}), port.address());
   }
 
   // A GROUP room of user 4 (Kim) with user 5 (Lee), created through REST on `port`.
@@ -91,6 +101,19 @@ class Output {
   int fd_;
   std::string text_;
 };
+
+// Waits until the file (a background command's stderr) holds `needle`, reading it as it grows.
+bool file_shows(const std::string& path, const std::string& needle, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str().find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(50ms);  // polls the file; stderr has no pipe to wait on
+  }
+  return false;
+}
 
 TEST_F(OperatorTest, SendThenTailShowsTheMessage) {
   ServeProcess serve(serve_args());
@@ -189,15 +212,10 @@ TEST_F(OperatorTest, SendFallsBackToRestWithoutAGateway) {
 }
 
 TEST_F(OperatorTest, TailFollowsLiveAndAcrossAGatewayRestart) {
-  // The service and REST in one process; the gateway (with REST for tail's history) in another,
-  // on a port held for the whole test so that it can come back where tail looks for it: while
-  // it is down, a port merely found free could go to a server or an outgoing connection of
-  // another test binary, and the gateway could not bind it again.
   ServeProcess backend(serve_args({"--roles", "api,service,notify"}));
   ASSERT_FALSE(backend.url().empty());
   ReservedPort gateway_port;
-  const std::string gateway_listen = gateway_port.address();
-  auto gateway = std::make_unique<ServeProcess>(serve_args({"--roles", "gateway,api"}), gateway_listen);
+  auto gateway = start_gateway(gateway_port);
   ASSERT_FALSE(gateway->url().empty());
   const std::string room = create_room(backend.port());
   ASSERT_EQ(run_parkchat(client_args(backend.url(), {"send", "--room", room, "--as", "4:Kim", "m1"})).exit_code, 0);
@@ -216,7 +234,7 @@ TEST_F(OperatorTest, TailFollowsLiveAndAcrossAGatewayRestart) {
   // the gateway comes back on the same address; tail reconnects and fills the gap.
   EXPECT_EQ(gateway->stop(), 0);
   ASSERT_EQ(run_parkchat(client_args(backend.url(), {"send", "--room", room, "--as", "4:Kim", "m3"})).exit_code, 0);
-  gateway = std::make_unique<ServeProcess>(serve_args({"--roles", "gateway,api"}), gateway_listen);
+  gateway = start_gateway(gateway_port);
   ASSERT_FALSE(gateway->url().empty());
   ASSERT_TRUE(out.wait_for("\"m3\"", 60s)) << out.text() << embedded::tail_of_file((scratch.path() / "tail.err").string());
   // Once it follows again (the gap is filled after the join), a live message arrives too.
@@ -225,6 +243,59 @@ TEST_F(OperatorTest, TailFollowsLiveAndAcrossAGatewayRestart) {
   EXPECT_EQ(contents(messages_in(out.text())), (std::vector<std::string>{"m1", "m2", "m3", "m4"}));
 
   // Ctrl-C: exit 0.
+  EXPECT_EQ(tail.stop(SIGINT, 10s), 0);
+}
+
+TEST_F(OperatorTest, TailAllFollowsEveryRoomOfTheUserAcrossAGatewayRestart) {
+  ServeProcess backend(serve_args({"--roles", "api,service,notify"}));
+  ASSERT_FALSE(backend.url().empty());
+  ReservedPort gateway_port;
+  auto gateway = start_gateway(gateway_port);
+  ASSERT_FALSE(gateway->url().empty());
+  const std::string tee_times = create_room(backend.port());
+  ASSERT_EQ(run_parkchat(client_args(backend.url(), {"send", "--room", tee_times, "--as", "4:Kim", "before"})).exit_code, 0);
+
+  // Without -f: the last message of each room.
+  auto latest = run_parkchat(client_args(backend.url(), {"tail", "--all", "--json", "--as", "5:Lee"}));
+  ASSERT_EQ(latest.exit_code, 0) << latest.err;
+  EXPECT_EQ(contents(messages_in(latest.out)), std::vector<std::string>{"before"});
+
+  ScratchDir scratch;
+  const std::string err_path = (scratch.path() / "tail.err").string();
+  auto tail = start_parkchat(client_args(gateway->url(), {"tail", "--all", "-f", "--json", "--as", "5:Lee"}), err_path);
+  Output out(tail.stdout_fd());
+  // Past its second reading of the rooms, what it shows came as notifications.
+  ASSERT_TRUE(file_shows(err_path, "caught up", 20s)) << embedded::tail_of_file(err_path);
+
+  // A message in the room it knew, and one in a room made afterwards, sent through the backend
+  // (REST): the gateway learns of both from the notifier alone.
+  ASSERT_EQ(run_parkchat(client_args(backend.url(), {"send", "--room", tee_times, "--as", "4:Kim", "m1"})).exit_code, 0);
+  ASSERT_TRUE(out.wait_for("\"m1\"", 20s)) << out.text() << embedded::tail_of_file(err_path);
+  auto token = auth::mint_token({6, "Park"}, kSecret, 1h);
+  auto direct = http_request(backend.port(), "POST", "/api/user/chat/rooms", R"({"type":"DIRECT","participant_ids":[5]})",
+                             {{"Authorization", "Bearer " + *token}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(direct.status, 201) << direct.body;
+  const std::string dm = direct.json()["data"].value("id", "");
+  ASSERT_EQ(run_parkchat(client_args(backend.url(), {"send", "--room", dm, "--as", "6:Park", "m2"})).exit_code, 0);
+  ASSERT_TRUE(out.wait_for("\"m2\"", 20s)) << out.text() << embedded::tail_of_file(err_path);
+
+  // The gateway goes away; one message in each room meanwhile; once it is back the gaps are filled.
+  EXPECT_EQ(gateway->stop(), 0);
+  ASSERT_EQ(run_parkchat(client_args(backend.url(), {"send", "--room", tee_times, "--as", "4:Kim", "m3"})).exit_code, 0);
+  ASSERT_EQ(run_parkchat(client_args(backend.url(), {"send", "--room", dm, "--as", "6:Park", "m4"})).exit_code, 0);
+  gateway = start_gateway(gateway_port);
+  ASSERT_FALSE(gateway->url().empty());
+  ASSERT_TRUE(out.wait_for("\"m4\"", 60s)) << out.text() << embedded::tail_of_file(err_path);
+  ASSERT_TRUE(out.wait_for("\"m3\"", 5s)) << out.text();
+
+  std::vector<std::string> shown = contents(messages_in(out.text()));
+  std::sort(shown.begin(), shown.end());
+  // "before" once: from the room list at the start, not again if its notice comes late.
+  EXPECT_EQ(shown, (std::vector<std::string>{"before", "m1", "m2", "m3", "m4"})) << out.text();
+  for (const auto& m : messages_in(out.text())) {
+    const std::string content = m.value("content", "");
+    EXPECT_EQ(m.value("roomId", ""), content == "m2" || content == "m4" ? dm : tee_times) << content;
+  }
   EXPECT_EQ(tail.stop(SIGINT, 10s), 0);
 }
 
