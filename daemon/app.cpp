@@ -14,6 +14,7 @@
 #include "core/base/file_limit.hpp"
 #include "core/base/redact.hpp"
 #include "core/base/uuid.hpp"
+#include "core/chat/subjects.hpp"
 #include "core/base/version.hpp"
 #include "core/bus/async_requester.hpp"
 #include "core/bus/nats_client.hpp"
@@ -35,6 +36,7 @@
 #include "daemon/gateway/conformance.hpp"
 #include "daemon/gateway/engine_server.hpp"
 #include "daemon/gateway/gateway_shard.hpp"
+#include "daemon/gateway/presence_announcer.hpp"
 #include "daemon/gateway/session_ids.hpp"
 #include "daemon/notify/notifier.hpp"
 #include "daemon/roles.hpp"
@@ -255,6 +257,7 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
   std::optional<gateway::GatewayMetrics> gateway_metrics;
   std::unique_ptr<gateway::GatewayProcess> gateway;
   std::vector<std::unique_ptr<gateway::GatewayShard>> shards;
+  std::optional<gateway::PresenceAnnouncer> presence_announcer;
   StopStack role_stops;  // after the pointers above: stops run while they exist
   const bool run_service = roles->count(Role::service) != 0;
   const bool run_notify = roles->count(Role::notify) != 0;
@@ -364,6 +367,9 @@ int run_serve(const config::Settings& settings, const ServeOptions& serve_option
     if (auto followed = gateway->follow_notifications(*gateway_nats); !followed) {
       return fatal("gateway: " + followed.error().message);
     }
+    presence_announcer.emplace(*gateway_nats, gateway->users, gateway->gateway_id, chat::kOnlineListEvery);
+    role_stops.push([&] { presence_announcer.reset(); });
+    if (auto started = presence_announcer->start(); !started) return fatal("gateway: " + started.error().message);
   }
   std::optional<api::WebApp> web_app;
   std::optional<api::DevLogin> dev_login;

@@ -28,6 +28,8 @@ std::string gateway_notification_subject(std::string_view gateway_id) {
   return "chat.gateway." + std::string(gateway_id) + ".notification";
 }
 
+std::string gateway_online_subject(std::string_view gateway_id) { return "chat.gateway." + std::string(gateway_id) + ".online"; }
+
 std::string_view subject_kind(std::string_view subject) {
   std::size_t start = 0;
   for (int token = 0; token < 3; ++token) {

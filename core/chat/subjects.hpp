@@ -6,6 +6,8 @@
 // CHAT_TYPING), so a publish the stream drops as a duplicate (a resend, or an id taken by
 // another message) is delivered to nobody; membership events are published there directly.
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -36,6 +38,16 @@ std::string presence_subject(std::int64_t user_id);
 // gateway process, for the sockets there of those online members (the gateway id of their
 // presence events) that have not joined the room: one NATS message per process, not per member.
 std::string gateway_notification_subject(std::string_view gateway_id);
+// chat.gateway.{gatewayId}.online: {gatewayId, at, userIds, part, parts}, every user with a
+// socket on that gateway process as of `at` (its clock, as in its presence events), in parts of
+// at most kOnlineListPart ids. Sent every kOnlineListEvery, and at once when a notifier that
+// has just started asks on chat.presence.sync, so that it knows who is online without waiting
+// for them to reconnect, and forgets a gateway that died without saying its users left.
+std::string gateway_online_subject(std::string_view gateway_id);
+inline constexpr const char* kGatewayOnlineWildcard = "chat.gateway.*.online";
+inline constexpr const char* kPresenceSyncSubject = "chat.presence.sync";
+inline constexpr std::size_t kOnlineListPart = 10000;
+inline constexpr std::chrono::seconds kOnlineListEvery{10};
 
 // For `serve --ack-after stored`. chat.messages.committed: after each transaction, a persister
 // announces the ids it committed ({"ids": [...]}, one notice per batch, plain NATS), and each

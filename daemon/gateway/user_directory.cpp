@@ -37,6 +37,15 @@ void UserDirectory::remove(std::int64_t user_id, const std::string& socket_id) {
   if (presence_) presence_(user_id, "offline");
 }
 
+std::vector<std::int64_t> UserDirectory::online_users(const std::function<void()>& list_taken) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::int64_t> users;
+  users.reserve(sockets_.size());
+  for (const auto& entry : sockets_) users.push_back(entry.first);
+  list_taken();
+  return users;
+}
+
 std::size_t UserDirectory::users() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return sockets_.size();

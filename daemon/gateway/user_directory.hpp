@@ -32,6 +32,9 @@ class UserDirectory {
   // Forgets a socket (nothing when it was taken out already).
   void remove(std::int64_t user_id, const std::string& socket_id);
   std::size_t users() const;
+  // Every user with a socket here, with `list_taken()` called under the lock, so that what
+  // it stamps on the list is ordered with the presence announcements.
+  std::vector<std::int64_t> online_users(const std::function<void()>& list_taken) const;
   // The user's sockets in this process, oldest first.
   std::vector<SocketRef> sockets_of(std::int64_t user_id) const;
   std::size_t max_sockets_per_user() const { return max_sockets_per_user_; }

@@ -31,6 +31,13 @@ Result<void> Notifier::start() {
   });
   if (!sub) return tl::unexpected(sub.error());
   presence_sub_.emplace(std::move(*sub));
+  auto lists = nats_.subscribe(chat::kGatewayOnlineWildcard, "", [this](bus::MsgPtr msg) {
+    presence_.apply_list(nlohmann::json::parse(bus::payload(msg.get()), nullptr, false));
+  });
+  if (!lists) return tl::unexpected(lists.error());
+  online_lists_sub_.emplace(std::move(*lists));
+  // Gateways that were up before this notifier say at once who is online there.
+  if (auto asked = nats_.publish(chat::kPresenceSyncSubject, "{}"); !asked) return tl::unexpected(asked.error());
   auto consumer = bus::PullConsumer::open(nats_, bus::kMessagesStream, durable_, 5000);
   if (!consumer) return tl::unexpected(consumer.error());
   consumer_ = std::move(*consumer);
@@ -44,6 +51,7 @@ void Notifier::stop() {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   presence_sub_.reset();
+  online_lists_sub_.reset();
 }
 
 bool Notifier::first_time(const std::string& message_id) {
@@ -59,6 +67,7 @@ bool Notifier::first_time(const std::string& message_id) {
 void Notifier::run() {
   auto log = obs::logger("notify");
   while (!stopping_) {
+    presence_.forget_silent();
     // While the gate is closed (the service logs why), nothing is fetched.
     if (gate_ == nullptr || gate_->is_open()) {
       auto batch = consumer_->fetch(256, std::chrono::milliseconds(500));

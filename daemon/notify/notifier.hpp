@@ -1,7 +1,9 @@
 #pragma once
 // The `notify` role: its own durable consumer on CHAT_MESSAGES; for every message, each member
 // of the room other than the sender and without an online socket gets
-// {userId, roomId, messageId, senderName, preview} on notify.push.{userId}, once. Runs on its
+// {userId, roomId, messageId, senderName, preview} on notify.push.{userId}, once; each gateway
+// process holding an online member gets one `notification` notice (notify_gateways). Who is
+// online comes from the gateways (PresenceTracker). Runs on its
 // own thread with its own database connection (one query per fetched batch, not per message).
 
 #include <atomic>
@@ -50,6 +52,7 @@ class Notifier {
   const service::ServiceGate* gate_;
   PresenceTracker presence_;
   std::optional<bus::Subscription> presence_sub_;
+  std::optional<bus::Subscription> online_lists_sub_;
   std::unique_ptr<bus::PullConsumer> consumer_;
   store::LazyConnection db_;
   std::thread thread_;

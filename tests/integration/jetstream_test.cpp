@@ -11,7 +11,10 @@
 
 #include "core/base/uuid.hpp"
 #include "core/bus/streams.hpp"
+#include "core/chat/subjects.hpp"
 #include "core/store/pg_connection.hpp"
+#include "daemon/gateway/presence_announcer.hpp"
+#include "daemon/gateway/user_directory.hpp"
 #include "daemon/notify/notifier.hpp"
 #include "tests/support/chat_harness.hpp"
 #include "tests/support/serve_process.hpp"
@@ -297,11 +300,11 @@ TEST_F(JetStreamTest, TwoPersistersShareTheWorkAndStoreEachMessageOnce) {
   EXPECT_EQ(chat_.scalar("SELECT count(DISTINCT id) FROM chat_messages WHERE type <> 'SYSTEM'"), "2000");
 }
 
-// Collects notify.push.* messages.
+// Collects what is published on `subject` (notify.push.* by default).
 class PushInbox {
  public:
-  explicit PushInbox(bus::NatsClient& nats) {
-    auto sub = nats.subscribe("notify.push.*", "", [this](bus::MsgPtr msg) {
+  explicit PushInbox(bus::NatsClient& nats, const std::string& subject = "notify.push.*") {
+    auto sub = nats.subscribe(subject, "", [this](bus::MsgPtr msg) {
       std::lock_guard lock(mutex_);
       pushes_.push_back(json::parse(bus::payload(msg.get())));
       changed_.notify_all();
@@ -347,6 +350,44 @@ TEST_F(JetStreamTest, NotifyPushesOncePerMessageToOfflineMembersOnly) {
   EXPECT_EQ(got, (std::set<std::pair<std::int64_t, std::string>>{{2, first["id"]}, {1, second["id"]}}));
   EXPECT_EQ(pushes[0]["preview"], "tee time moved to 8");
   EXPECT_EQ(pushes[0]["senderName"], "user 1");
+}
+
+TEST_F(JetStreamTest, ANotifierStartedAfterItsUsersCameOnlineLearnsThemFromTheirGateway) {
+  // A gateway process whose user 3 came online before any notifier listened: its presence
+  // event is gone; the process answers a notifier's question with its list.
+  const std::string gateway_id = new_uuid();
+  gateway::UserDirectory users(4, nullptr);
+  users.add(3, {0, "socket-of-3"});
+  gateway::PresenceAnnouncer announcer(chat_.nats(), users, gateway_id, std::chrono::hours(1));  // only when asked
+  ASSERT_TRUE(announcer.start());
+  ASSERT_TRUE(chat_.nats().flush(std::chrono::seconds(5)));
+  PushInbox lists(chat_.nats(), chat::gateway_online_subject(gateway_id));
+  PushInbox notices(chat_.nats(), chat::gateway_notification_subject(gateway_id));
+  PushInbox pushes(chat_.nats());
+  ASSERT_TRUE(chat_.nats().flush(std::chrono::seconds(5)));
+
+  notify::Notifier notifier(chat_.nats(), chat_.db().url(), "chat-notify-late");
+  ASSERT_TRUE(notifier.start());
+  auto list = lists.wait_for(1);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["userIds"], json::array({3}));
+
+  auto message = ChatHarness::message(room_, 1, "starting on hole 3");
+  chat_.publish_message(message);
+  // User 3 gets the live notice through its gateway, not a push; user 2 (offline) gets a push.
+  auto notice = notices.wait_for(1);
+  ASSERT_EQ(notice.size(), 1u);
+  EXPECT_EQ(notice[0]["userIds"], json::array({3}));
+  EXPECT_EQ(notice[0]["message"]["id"], message["id"]);
+  // And one from user 2: a push for user 1. A push for user 3 would come in between.
+  auto reply = ChatHarness::message(room_, 2, "on my way");
+  chat_.publish_message(reply);
+  auto pushed = pushes.wait_for(2);
+  notifier.stop();
+  ASSERT_EQ(pushed.size(), 2u);
+  EXPECT_EQ(pushed[0]["userId"], 2);
+  EXPECT_EQ(pushed[1]["userId"], 1);
+  EXPECT_EQ(pushed[1]["messageId"], reply["id"]);
 }
 
 }  // namespace
