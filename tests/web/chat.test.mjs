@@ -26,6 +26,9 @@ async function signedIn(userId, name, { locale = 'en-US', cuttable = false } = {
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e));
+  // What the server's WebSocket frames said, watched without changing them.
+  page.socketFrames = [];
+  page.on('websocket', (ws) => ws.on('framereceived', (frame) => page.socketFrames.push(String(frame.payload))));
   if (cuttable) {
     let cut = false;
     const sockets = [];
@@ -236,6 +239,58 @@ test('the socket cut mid-conversation: REST meanwhile, then both resync, nothing
   } finally {
     await fay.context.close();
     await gus.context.close();
+  }
+});
+
+test('a send that fails both ways shows failed; its retry stores it once, with the same id', async () => {
+  const jo = await signedIn(base + 10, 'Jo');
+  const kit = await signedIn(base + 11, 'Kit');
+  const servicePid = Number(process.env.PARKCHAT_SERVICE_PID);
+  assert.ok(servicePid > 0, 'PARKCHAT_SERVICE_PID names the service process');
+  let stopped = false;
+  try {
+    await createDirect(jo.page, base + 11);
+    const roomId = /room=([0-9a-f-]+)/.exec(jo.page.url())[1];
+    await send(jo.page, 'warming up');
+    await jo.page.locator('.message.mine[data-status=sent]').first().waitFor();
+    await kit.page.reload();
+    await kit.page.locator(`.room[data-room-id="${roomId}"] button`).click();
+    await message(kit.page, 'warming up').waitFor();
+
+    // The REST sends the page makes, and the id each carries.
+    const restIds = [];
+    jo.page.on('request', (request) => {
+      if (request.method() === 'POST' && /\/rooms\/[0-9a-f-]+\/messages$/.test(request.url())) {
+        restIds.push(JSON.parse(request.postData()).id);
+      }
+    });
+    // The service stops: the gateway takes the send but cannot have it stored, and answers
+    // UNAVAILABLE while the socket stays connected; the page then tries REST, which cannot
+    // reach the service either.
+    process.kill(servicePid, 'SIGSTOP');
+    stopped = true;
+    await send(jo.page, 'held up');
+    const failed = jo.page.locator('.message.mine[data-status=failed]', { hasText: 'held up' });
+    await failed.waitFor({ timeout: 40000 });
+    assert.equal(await jo.page.locator('.banner').count(), 0, 'the socket stayed connected');
+    assert.ok(jo.page.socketFrames.some((f) => f.includes('"UNAVAILABLE"')), 'the gateway answered UNAVAILABLE');
+    const id = await failed.getAttribute('data-id');
+    assert.deepEqual(restIds, [id], 'the socket said UNAVAILABLE, so REST was tried, with the same id');
+
+    process.kill(servicePid, 'SIGCONT');
+    stopped = false;
+    await failed.locator('button.retry').click();
+    await jo.page.locator(`.message.mine[data-status=sent][data-id="${id}"]`).waitFor({ timeout: 30000 });
+    await message(kit.page, 'held up').waitFor();
+    await kit.page.reload();
+    await message(kit.page, 'held up').waitFor();
+    for (const page of [jo.page, kit.page]) assert.equal(await message(page, 'held up').count(), 1, 'held up once');
+    assert.equal(await kit.page.locator(`.message[data-id="${id}"]`).count(), 1);
+    assert.deepEqual([...jo.page.errors, ...kit.page.errors], []);
+  } finally {
+    if (stopped) process.kill(servicePid, 'SIGCONT');
+    await jo.context.close();
+    await kit.context.close();
   }
 });
 
