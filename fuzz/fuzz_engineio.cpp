@@ -6,9 +6,12 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "core/base/encoding.hpp"
 #include "core/proto/engineio.hpp"
 
 using namespace parkchat::proto;
+using parkchat::base64_decode;
+using parkchat::base64_encode;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -72,8 +72,10 @@ Result<HttpReply> http_call(const ServerUrl& server, const std::string& method, 
     beast::flat_buffer buffer;
     http::response<http::string_body> response;
     http::read(stream, buffer, response);
-    return HttpReply{static_cast<int>(response.result_int()), response.body(), std::string(response[http::field::content_type]),
-                     std::string(response[http::field::etag]), std::string(response[http::field::cache_control])};
+    HttpReply reply{static_cast<int>(response.result_int()), response.body(), std::string(response[http::field::content_type]),
+                    std::string(response[http::field::etag]), std::string(response[http::field::cache_control])};
+    for (const auto& field : response) reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    return reply;
   } catch (const boost::system::system_error& e) {
     return fail(Errc::unavailable, "cannot reach " + where + ": " + e.code().message());
   } catch (const std::exception& e) {

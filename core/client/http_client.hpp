@@ -26,15 +26,16 @@ Result<ServerUrl> parse_server_url(const std::string& url);
 // Several gateways of one deployment, comma-separated (`--url A,B,…`); at least one.
 Result<std::vector<ServerUrl>> parse_server_urls(const std::string& urls);
 
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
 struct HttpReply {
   int status = 0;
   std::string body;
   std::string content_type;
   std::string etag;           // the ETag header, for revalidation
   std::string cache_control;  // the Cache-Control header
+  HeaderList headers = {};    // every header, as the server named it
 };
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // UNAVAILABLE, naming the URL, when the server cannot be reached or does not answer in time.
 Result<HttpReply> http_call(const ServerUrl& server, const std::string& method, const std::string& target,

@@ -39,7 +39,4 @@ Result<std::vector<EioPacket>> decode_eio_payload(std::string_view body);
 // A polling response body.
 std::string encode_eio_payload(const std::vector<EioPacket>& packets);
 
-std::string base64_encode(std::string_view bytes);
-std::optional<std::string> base64_decode(std::string_view text);
-
 }  // namespace parkchat::proto

@@ -1,6 +1,5 @@
 #include "core/store/migration_set.hpp"
 
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <fstream>
@@ -8,6 +7,7 @@
 #include <regex>
 #include <sstream>
 
+#include "core/base/encoding.hpp"
 #include "core/store/embedded_migrations.hpp"
 
 namespace parkchat::store {
@@ -122,17 +122,5 @@ Result<std::vector<fs::path>> create_migration(const fs::path& dir, std::string_
   return paths;
 }
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kDigits[digest[i] >> 4]);
-    out.push_back(kDigits[digest[i] & 0xf]);
-  }
-  return out;
-}
 
 }  // namespace parkchat::store

@@ -52,8 +52,6 @@ Result<std::vector<Migration>> builtin_migrations();
 Result<std::vector<std::filesystem::path>> create_migration(const std::filesystem::path& dir,
                                                             std::string_view name);
 
-std::string sha256_hex(std::string_view data);
-
 // Formats a version with at least four digits: 1 -> "0001".
 std::string format_version(std::int64_t version);
 

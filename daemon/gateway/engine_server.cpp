@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/base/encoding.hpp"
 #include "core/proto/engineio.hpp"
 #include "daemon/gateway/session_ids.hpp"
 #include "daemon/web/query_string.hpp"
@@ -319,7 +320,7 @@ class EngineServer::Session : public EngineSession, public std::enable_shared_fr
         body += out.text->text();
       } else {
         body += 'b';
-        body += proto::base64_encode(out.binary);
+        body += base64_encode(out.binary);
       }
     }
     outbox_.clear();

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/base/encoding.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/run_parkchat.hpp"
 #include "tests/support/serve_process.hpp"
@@ -33,6 +34,14 @@ TEST(WebApp, ThePageAndItsFilesAreServedWithValidatorsAndNothingElseFallsBackToI
   ASSERT_EQ(page.status, 200);
   EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
   EXPECT_NE(page.body.find("<script type=\"importmap\">"), std::string::npos) << page.body;
+  // No inline script runs but the import map, named by its hash.
+  const std::string policy = page.header("Content-Security-Policy");
+  const std::size_t map_start = page.body.find('>', page.body.find("<script type=\"importmap\">")) + 1;
+  const std::string import_map = page.body.substr(map_start, page.body.find("</script>", map_start) - map_start);
+  EXPECT_NE(policy.find("script-src 'self' 'sha256-" + base64_encode(sha256(import_map)) + "';"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("default-src 'self'"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("object-src 'none'"), std::string::npos) << policy;
+  EXPECT_EQ(http_request(serve.port(), "GET", "/app.js").header("Content-Security-Policy"), "") << "only the page";
   for (const char* file : {"/app.js", "/chat_socket.js", "/chat_api.js", "/strings.js", "/message_id.js",
                            "/vendor/preact.module.js", "/vendor/hooks.module.js", "/vendor/htm.module.js",
                            "/vendor/socket.io.esm.min.js"}) {

@@ -1,5 +1,7 @@
 #include "tests/support/http_client.hpp"
 
+#include <cctype>
+
 #include "core/client/http_client.hpp"
 
 namespace parkchat::testing {
@@ -8,6 +10,17 @@ std::string HttpResult::code() const {
   auto j = json();
   if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) return "";
   return j["error"].value("code", "");
+}
+
+std::string HttpResult::header(const std::string& name) const {
+  auto lower = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  for (const auto& [key, value] : headers) {
+    if (lower(key) == lower(name)) return value;
+  }
+  return "";
 }
 
 HttpResult http_request(int port, const std::string& method, const std::string& target, const std::string& body,
@@ -23,6 +36,7 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
   result.content_type = std::move(reply->content_type);
   result.etag = std::move(reply->etag);
   result.cache_control = std::move(reply->cache_control);
+  result.headers = std::move(reply->headers);
   return result;
 }
 

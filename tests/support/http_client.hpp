@@ -15,7 +15,11 @@ struct HttpResult {
   std::string content_type;
   std::string etag;
   std::string cache_control;
+  std::vector<std::pair<std::string, std::string>> headers;  // every header
   std::string error;  // set when no response came
+
+  // The value of header `name` (any case), "" when absent.
+  std::string header(const std::string& name) const;
 
   nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
   std::string code() const;  // error.code of an envelope, "" otherwise

@@ -26,6 +26,8 @@ async function signedIn(userId, name, { locale = 'en-US', cuttable = false } = {
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e));
+  // The page's Content-Security-Policy refusing anything it does counts as an error too.
+  page.on('console', (m) => m.type() === 'error' && /Content Security Policy/.test(m.text()) && page.errors.push(m.text()));
   // What the server's WebSocket frames said, watched without changing them.
   page.socketFrames = [];
   page.on('websocket', (ws) => ws.on('framereceived', (frame) => page.socketFrames.push(String(frame.payload))));
@@ -97,6 +99,7 @@ test('two users chat in a DIRECT room: typing, unread badge, read clears it', as
     await send(ann.page, 'hello Bob');
     await message(ann.page, 'hello Bob').waitFor();
     await ann.page.locator('.message.mine[data-status=sent]').first().waitFor();
+    assert.ok(ann.page.socketFrames.length > 0, 'the socket moved to WebSocket, which the page\'s policy allows');
 
     // Bob's list learns of the room live (a notification for a room his socket has not
     // joined), and of every later message, with its badge and its last message.

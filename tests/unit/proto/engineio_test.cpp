@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/base/encoding.hpp"
+
 namespace parkchat::proto {
 namespace {
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/base/encoding.hpp"
 #include "core/store/migrator.hpp"
 
 namespace parkchat::store {
