@@ -82,8 +82,8 @@ std::string UserFollower::room_name(const std::string& room_id) {
   auto it = names_.find(room_id);
   if (it != names_.end()) return it->second;
   (void)rooms();  // a room made after the list was read
-  it = names_.find(room_id);
-  return it != names_.end() ? it->second : room_id;
+  // Not listed (left since): its id, from now on without asking again.
+  return names_.try_emplace(room_id, room_id).first->second;
 }
 
 void UserFollower::emit_message(const nlohmann::json& message, bool from_history) {

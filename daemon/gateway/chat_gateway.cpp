@@ -93,15 +93,19 @@ Result<void> GatewayProcess::follow_notifications(bus::NatsClient& nats) {
       return;
     }
     const std::string room_id = notice["roomId"].get<std::string>();
-    // One frame for every socket it reaches, in every shard.
-    const Frame frame = event_frame(kNamespace, "notification", {{"roomId", room_id}, {"message", notice["message"]}});
-    std::vector<std::vector<std::string>> by_shard(shards.size());
+    // Most notices are for sockets that have the room open: those cost nothing past here.
+    std::vector<SocketRef> outside;
     for (const auto& user : notice["userIds"]) {
-      if (!user.is_number_integer()) continue;
-      for (const SocketRef& ref : users.sockets_of(user.get<std::int64_t>())) {
-        if (ref.shard < by_shard.size()) by_shard[ref.shard].push_back(ref.socket_id);
-      }
+      if (user.is_number_integer()) users.sockets_outside(user.get<std::int64_t>(), room_id, outside);
     }
+    if (outside.empty()) return;
+    std::vector<std::vector<std::string>> by_shard(shards.size());
+    for (SocketRef& ref : outside) {
+      if (ref.shard < by_shard.size()) by_shard[ref.shard].push_back(std::move(ref.socket_id));
+    }
+    // One frame for every socket it reaches, in every shard. The shard checks again: a socket
+    // may have joined meanwhile.
+    const Frame frame = event_frame(kNamespace, "notification", {{"roomId", room_id}, {"message", notice["message"]}});
     for (std::size_t shard = 0; shard < by_shard.size(); ++shard) {
       if (!by_shard[shard].empty()) shards[shard]->notify(std::move(by_shard[shard]), room_id, frame);
     }
@@ -340,6 +344,7 @@ void ChatGateway::admit(SioSocket& socket, Room& room, Ack ack, bool resume) {
   ChatSocket& chat = state(socket);
   room.sockets.push_back(&socket);
   chat.rooms.push_back(room.id);
+  process_.users.entered(chat.user.user_id, socket.id(), room.id);
   nlohmann::json joined = {{"roomId", room.id}, {"userId", chat.user.user_id}, {"userName", chat.user.name}};
   if (auto published = nats_.publish(chat::joined_subject(room.id), joined.dump(), origin(socket)); !published) {
     obs::logger("gateway")->warn("user_joined not published room={} err={}", room.id, published.error().message);
@@ -389,6 +394,7 @@ void ChatGateway::leave(SioSocket& socket, const std::string& room_id, bool anno
   auto joined = std::find(chat.rooms.begin(), chat.rooms.end(), room_id);
   if (joined == chat.rooms.end()) return;
   chat.rooms.erase(joined);
+  process_.users.left(chat.user.user_id, socket.id(), room_id);
   auto it = room_subscriptions_.find(room_id);
   if (it == room_subscriptions_.end()) return;
   erase_value(it->second->sockets, &socket);

@@ -2,7 +2,9 @@
 // Who is online on this gateway process, across its shards: each user's sockets in the order
 // they connected, so that presence (online with the first socket, offline with the last) and
 // the cap on one user's sockets hold for the process, wherever the kernel put each connection.
-// Touched on connect and disconnect only, under one lock.
+// It also knows which rooms each socket has joined (as 64-bit hashes of their ids), so that a
+// notification for sockets that all have the room open costs no shard a task. Touched on
+// connect, disconnect, join and leave, under one lock.
 
 #include <cstddef>
 #include <cstdint>
@@ -37,14 +39,24 @@ class UserDirectory {
   std::vector<std::int64_t> online_users(const std::function<void()>& list_taken) const;
   // The user's sockets in this process, oldest first.
   std::vector<SocketRef> sockets_of(std::int64_t user_id) const;
+  // A socket of the user entered or left a room.
+  void entered(std::int64_t user_id, const std::string& socket_id, const std::string& room_id);
+  void left(std::int64_t user_id, const std::string& socket_id, const std::string& room_id);
+  // Appends to `out` the user's sockets that have not joined `room_id`.
+  void sockets_outside(std::int64_t user_id, const std::string& room_id, std::vector<SocketRef>& out) const;
   std::size_t max_sockets_per_user() const { return max_sockets_per_user_; }
 
  private:
   const std::size_t max_sockets_per_user_;
   std::function<void(std::int64_t, const char*)> presence_;
   mutable std::mutex mutex_;
+  struct Entry {
+    SocketRef ref;
+    std::vector<std::uint64_t> rooms;  // hashes of the ids of the rooms it joined
+  };
+  Entry* find(std::int64_t user_id, const std::string& socket_id);
   // Oldest first; a few per user (a deque would cost every online user 600 bytes).
-  std::unordered_map<std::int64_t, std::vector<SocketRef>> sockets_;
+  std::unordered_map<std::int64_t, std::vector<Entry>> sockets_;
 };
 
 }  // namespace parkchat::gateway
