@@ -17,6 +17,7 @@ const TYPING_EVERY_MS = 3000; // a new "typing" at most this often while typing
 const TYPING_IDLE_MS = 2500; // "stopped" after this long without a key
 const TYPING_SHOWN_MS = 6000; // a typing event not renewed expires on the receiver
 const GAP_PAGES = 20; // pages read back after a reconnect, at most
+const NEWEST_PATIENCE_MS = 15000; // how long history may lag the newest message a join named
 
 // The user id and name a token names (its payload is not verified here: the server does).
 function whoIs(token) {
@@ -151,18 +152,28 @@ function useMessagesQuery(api, roomId) {
     }
   }, [api, roomId, older]);
 
-  // After a reconnect: pages newest first until one holds a message we have (or the newest
-  // message the join named is in), so that nothing sent meanwhile is missing.
+  // After a join (the first, and each after a reconnect): pages newest first until one holds a
+  // message we have, and again until history holds the newest message the join named: history
+  // follows the stream by the persister's lag, and a message sent just before the join reached
+  // this socket neither live nor, yet, from history.
   const fillGap = useCallback(
     async (newestMessageId) => {
-      let cursor = null;
-      for (let i = 0; i < GAP_PAGES; i++) {
-        const page = await api.messages(roomId, { cursor });
-        merge(page.messages);
-        const known = page.messages.some((m) => entries.get(m.id)?.status === 'sent');
-        const newestIn = !newestMessageId || page.messages.some((m) => m.id === newestMessageId) || i > 0;
-        if ((known && newestIn) || !page.hasMore) return;
-        cursor = page.nextCursor;
+      const giveUpAt = Date.now() + NEWEST_PATIENCE_MS;
+      for (;;) {
+        let sawNewest = !newestMessageId || entries.has(newestMessageId);
+        // Holding nothing yet (the room just opened), the newest page is the whole gap.
+        const holdsAny = [...entries.values()].some((m) => m.status === 'sent');
+        let cursor = null;
+        for (let i = 0; i < GAP_PAGES; i++) {
+          const page = await api.messages(roomId, { cursor });
+          merge(page.messages);
+          if (page.messages.some((m) => m.id === newestMessageId)) sawNewest = true;
+          const known = page.messages.some((m) => entries.get(m.id)?.status === 'sent');
+          if (known || !holdsAny || !page.hasMore) break;
+          cursor = page.nextCursor;
+        }
+        if (sawNewest || Date.now() > giveUpAt) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
       }
     },
     [api, roomId, entries],
@@ -383,7 +394,7 @@ function ChatRoom({ api, room, me, onStored, onRead }) {
     };
   }, [room.id]);
 
-  // After every reconnect the socket rejoins; what was sent meanwhile comes from history.
+  // After every join the room is filled from history up to the newest message the join named.
   useEffect(() => chatSocket.on('rejoined', (e) => e.roomId === room.id && messages.fillGap(e.newestMessageId)), [
     room.id,
     messages.fillGap,

@@ -82,7 +82,9 @@ class ChatSocket {
   async joinRoom(roomId) {
     this.rooms.add(roomId);
     if (!this.isConnected()) return false;
-    return (await this.join(roomId)) !== null;
+    const answer = await this.join(roomId);
+    if (answer) this.emit('rejoined', { roomId, newestMessageId: answer.newestMessageId ?? null });
+    return answer !== null;
   }
 
   leaveRoom(roomId) {
